@@ -1,0 +1,112 @@
+import type { CacheMessage, CachePart, CacheRequest } from './cache-request.js';
+import { canonicalJson } from './canonical-json.js';
+import { sha256Hex } from './hash.js';
+
+/** Version of the key schema; part of every key, so a change never reads old entries. */
+export const keySchemaVersion = 'v1';
+
+/** Which text a semantic match compares. */
+export type SemanticTextPolicy = 'last-user' | 'conversation';
+
+/** Options of {@link deriveCacheKeys}. */
+export interface CacheKeyOptions {
+  /** Default `'last-user'`. */
+  semanticText?: SemanticTextPolicy;
+  /** Longer semantic texts are matched exactly only (never semantically). Default `2000`. */
+  maxSemanticTextChars?: number;
+}
+
+/** Everything the cache derives from one request. */
+export interface CacheKeys {
+  /** SHA-256 of the whole request (canonical JSON). Equal keys mean equal requests. */
+  exactKey: string;
+  /** SHA-256 of all but the text that is matched semantically; semantic hits stay inside it. */
+  contextKey: string;
+  /** Text compared semantically; `undefined` when the request cannot be matched semantically. */
+  semanticText: string | undefined;
+  namespace: string;
+  tenant: string | undefined;
+  /** Length of the canonical request, for size limits. */
+  size: number;
+}
+
+/**
+ * Derives the exact key, the context key and the semantic text of a request.
+ *
+ * Only what shapes the answer is hashed: model, messages, output params, tools, tool choice,
+ * response format and scope. Tool call ids are replaced by their order of appearance, because
+ * providers generate them at random and they do not change the answer.
+ *
+ * Semantic matching applies only when the text to match is plain text: with `'last-user'` the
+ * final message must be a user message of text parts only; with `'conversation'` every user and
+ * assistant message must be text only.
+ */
+export function deriveCacheKeys(request: CacheRequest, options: CacheKeyOptions = {}): CacheKeys {
+  const policy = options.semanticText ?? 'last-user';
+  const maxChars = options.maxSemanticTextChars ?? 2000;
+  const namespace = request.scope?.namespace ?? 'default';
+  const tenant = request.scope?.tenant;
+  const messages = renumberToolCalls(request.messages);
+  const base = {
+    schema: keySchemaVersion,
+    model: { provider: request.model.provider, id: request.model.id },
+    params: request.params,
+    tools: request.tools,
+    toolChoice: request.toolChoice,
+    responseFormat: request.responseFormat,
+    scope: { tenant, namespace },
+  };
+  const exactJson = canonicalJson({ ...base, messages });
+  const exactKey = sha256Hex(`exact:${exactJson}`);
+
+  let semanticText: string | undefined;
+  let contextMaterial: unknown;
+  if (policy === 'conversation') {
+    const system = messages.filter((m) => m.role === 'system');
+    const turns = messages.filter((m) => m.role !== 'system');
+    const texts = turns.map((m) => textOnly(m));
+    semanticText = texts.every((t) => t !== undefined) && turns.at(-1)?.role === 'user'
+      ? turns.map((m, i) => `${m.role}: ${texts[i]}`).join('\n')
+      : undefined;
+    contextMaterial = { ...base, policy, system };
+  } else {
+    const last = messages.at(-1);
+    semanticText = last?.role === 'user' ? textOnly(last) : undefined;
+    contextMaterial = { ...base, policy, messages: messages.slice(0, -1) };
+  }
+  if (semanticText !== undefined) {
+    semanticText = semanticText.trim();
+    if (semanticText === '' || semanticText.length > maxChars) semanticText = undefined;
+  }
+  const contextKey = sha256Hex(`context:${canonicalJson(contextMaterial)}`);
+  return { exactKey, contextKey, semanticText, namespace, tenant, size: exactJson.length };
+}
+
+function textOnly(message: CacheMessage): string | undefined {
+  const texts: string[] = [];
+  for (const part of message.content) {
+    if (part.type !== 'text') return undefined;
+    texts.push(part.text);
+  }
+  return texts.join('\n');
+}
+
+function renumberToolCalls(messages: readonly CacheMessage[]): CacheMessage[] {
+  const ids = new Map<string, string>();
+  const rename = (id: string) => {
+    let renamed = ids.get(id);
+    if (renamed === undefined) {
+      renamed = `call_${ids.size}`;
+      ids.set(id, renamed);
+    }
+    return renamed;
+  };
+  return messages.map((message) => ({
+    role: message.role,
+    content: message.content.map((part): CachePart =>
+      part.type === 'tool-call' || part.type === 'tool-result'
+        ? { ...part, toolCallId: rename(part.toolCallId) }
+        : part,
+    ),
+  }));
+}

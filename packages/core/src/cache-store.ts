@@ -1,0 +1,62 @@
+/** What a store keeps for one entry. `payload` is opaque to the store (encoded by the codec). */
+export interface StoreRecord {
+  /** The entry's exact key. */
+  key: string;
+  /** Encoded entry. */
+  payload: string;
+  /** Time to live in milliseconds; the store must never return the record after it. */
+  ttlMs: number;
+  /** Present when the entry can be matched semantically. */
+  index?: { partition: string; vector: Float32Array };
+  /** Plain labels for administration (clear by model or tenant); never secret. */
+  labels?: { modelId?: string; tenant?: string };
+}
+
+/** One semantic candidate returned by {@link CacheStore.search}. */
+export interface StoreMatch {
+  key: string;
+  payload: string;
+  /** Cosine similarity in [0, 1]. */
+  similarity: number;
+}
+
+/** Nearest-neighbour query inside one partition. */
+export interface StoreSearch {
+  partition: string;
+  vector: Float32Array;
+  /** Only candidates with at least this similarity are returned. */
+  minSimilarity: number;
+  /** At most this many candidates, best first. */
+  limit: number;
+}
+
+/** Lets several processes agree on which one calls the model for a key. */
+export interface FlightCoordinator {
+  /**
+   * Tries to become the one caller for `key`. Returns a release function when acquired (call it
+   * after storing the result, or on failure), `undefined` when another process holds the lease.
+   */
+  tryAcquire(namespace: string, key: string, leaseMs: number): Promise<(() => Promise<void>) | undefined>;
+  /** Resolves when the holder releases `key`, or after `timeoutMs`, whichever comes first. */
+  waitForRelease(namespace: string, key: string, timeoutMs: number): Promise<void>;
+}
+
+/**
+ * Where entries live. Implementations: `MemoryStore` (core), `RedisStore` (@semcache/redis).
+ * Every method may reject; the cache treats a rejection or a timeout as a miss (fail open).
+ */
+export interface CacheStore {
+  /** Short name used in events and errors, e.g. `'memory'` or `'redis'`. */
+  readonly name: string;
+  get(namespace: string, key: string): Promise<string | undefined>;
+  set(namespace: string, record: StoreRecord): Promise<void>;
+  delete(namespace: string, key: string): Promise<void>;
+  /** Nearest neighbours of `query.vector` in one partition, best first. */
+  search(namespace: string, query: StoreSearch): Promise<StoreMatch[]>;
+  /** Drops every entry of `namespace`. */
+  clear(namespace: string): Promise<void>;
+  /** Present on stores shared by several processes. */
+  readonly coordinator?: FlightCoordinator;
+  /** Releases timers and connections the store owns. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,35 @@
+/**
+ * Machine-readable reason for a {@link SemcacheError}.
+ *
+ * - `INVALID_REQUEST`: a request passed to the cache is malformed (fix the caller).
+ * - `INVALID_OPTIONS`: an option passed to a factory or per call is out of range (fix the config).
+ * - `STORE_UNAVAILABLE`: a store operation failed or timed out (reported through events; the
+ *   cache itself fails open and never throws this to the app).
+ * - `CORRUPT_ENTRY`: a stored entry could not be decoded (reported, treated as a miss).
+ * - `EMBEDDER_FAILED`: the embedder threw or returned vectors of the wrong shape.
+ * - `MISSING_API_KEY`: a provider factory found no API key.
+ */
+export type SemcacheErrorCode =
+  | 'INVALID_REQUEST'
+  | 'INVALID_OPTIONS'
+  | 'STORE_UNAVAILABLE'
+  | 'CORRUPT_ENTRY'
+  | 'EMBEDDER_FAILED'
+  | 'MISSING_API_KEY';
+
+/** The one error type semcache throws or reports; `code` says what went wrong. */
+export class SemcacheError extends Error {
+  /** What went wrong, stable across versions. */
+  readonly code: SemcacheErrorCode;
+
+  constructor(code: SemcacheErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'SemcacheError';
+    this.code = code;
+  }
+}
+
+/** True when `error` is a {@link SemcacheError}, optionally with the given code. */
+export function isSemcacheError(error: unknown, code?: SemcacheErrorCode): error is SemcacheError {
+  return error instanceof SemcacheError && (code === undefined || error.code === code);
+}

@@ -1,0 +1,17 @@
+import { defineConfig } from 'vitest/config';
+
+// Tests import packages by their workspace names; this condition resolves them to source so a
+// test run never depends on a stale build.
+const sourceCondition = '@semcache/source';
+const packages = ['core', 'mock-openai', 'ai-sdk', 'langchain', 'redis'];
+
+export default defineConfig({
+  resolve: { conditions: [sourceCondition] },
+  ssr: { resolve: { conditions: [sourceCondition] } },
+  test: {
+    projects: packages.map((name) => ({
+      extends: true,
+      test: { name, root: `packages/${name}`, include: ['src/**/*.test.ts'] },
+    })),
+  },
+});
