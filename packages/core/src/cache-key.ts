@@ -65,9 +65,10 @@ export function deriveCacheKeys(request: CacheRequest, options: CacheKeyOptions 
     const system = messages.filter((m) => m.role === 'system');
     const turns = messages.filter((m) => m.role !== 'system');
     const texts = turns.map((m) => textOnly(m));
-    semanticText = texts.every((t) => t !== undefined) && turns.at(-1)?.role === 'user'
-      ? turns.map((m, i) => `${m.role}: ${texts[i]}`).join('\n')
-      : undefined;
+    semanticText =
+      texts.every((t) => t !== undefined) && turns.at(-1)?.role === 'user'
+        ? turns.map((m, i) => `${m.role}: ${texts[i]}`).join('\n')
+        : undefined;
     contextMaterial = { ...base, policy, system };
   } else {
     const last = messages.at(-1);
@@ -103,10 +104,11 @@ function renumberToolCalls(messages: readonly CacheMessage[]): CacheMessage[] {
   };
   return messages.map((message) => ({
     role: message.role,
-    content: message.content.map((part): CachePart =>
-      part.type === 'tool-call' || part.type === 'tool-result'
-        ? { ...part, toolCallId: rename(part.toolCallId) }
-        : part,
+    content: message.content.map(
+      (part): CachePart =>
+        part.type === 'tool-call' || part.type === 'tool-result'
+          ? { ...part, toolCallId: rename(part.toolCallId) }
+          : part,
     ),
   }));
 }

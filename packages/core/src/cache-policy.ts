@@ -28,7 +28,9 @@ export function isStorableResponse(
   storableFinishReasons: readonly string[] = defaultStorableFinishReasons,
 ): boolean {
   if (response.aborted) return false;
-  return response.finishReason === undefined || storableFinishReasons.includes(response.finishReason);
+  return (
+    response.finishReason === undefined || storableFinishReasons.includes(response.finishReason)
+  );
 }
 
 /**

@@ -36,7 +36,11 @@ export interface FlightCoordinator {
    * Tries to become the one caller for `key`. Returns a release function when acquired (call it
    * after storing the result, or on failure), `undefined` when another process holds the lease.
    */
-  tryAcquire(namespace: string, key: string, leaseMs: number): Promise<(() => Promise<void>) | undefined>;
+  tryAcquire(
+    namespace: string,
+    key: string,
+    leaseMs: number,
+  ): Promise<(() => Promise<void>) | undefined>;
   /** Resolves when the holder releases `key`, or after `timeoutMs`, whichever comes first. */
   waitForRelease(namespace: string, key: string, timeoutMs: number): Promise<void>;
 }

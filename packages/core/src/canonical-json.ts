@@ -51,7 +51,11 @@ function write(value: unknown, out: string[], ancestors: Set<object>, path: stri
     return;
   }
   if (value instanceof Uint8Array) {
-    out.push(JSON.stringify(Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64')));
+    out.push(
+      JSON.stringify(
+        Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64'),
+      ),
+    );
     return;
   }
   if (value instanceof URL) {

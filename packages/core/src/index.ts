@@ -8,8 +8,8 @@ export {
 } from './cache-policy.js';
 export type {
   CacheMessage,
-  CachePart,
   CacheParams,
+  CachePart,
   CacheRequest,
   CacheResponseFormat,
   CacheScope,

@@ -23,7 +23,10 @@ export class LatencyHistogram {
   /** Records one latency in milliseconds; negative and non-finite values are ignored. */
   record(ms: number): void {
     if (!Number.isFinite(ms) || ms < 0) return;
-    const bucket = ms <= minMs ? 0 : Math.min(bucketCount - 1, Math.ceil(Math.log2(ms / minMs) * bucketsPerDoubling));
+    const bucket =
+      ms <= minMs
+        ? 0
+        : Math.min(bucketCount - 1, Math.ceil(Math.log2(ms / minMs) * bucketsPerDoubling));
     this.#counts[bucket] = (this.#counts[bucket] as number) + 1;
     this.#count++;
     if (ms > this.#max) this.#max = ms;

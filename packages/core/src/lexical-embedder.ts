@@ -48,21 +48,26 @@ export function lexicalEmbedder(options: LexicalEmbedderOptions = {}): Embedder 
 /** The lexical embedding of one text (synchronous; what {@link lexicalEmbedder} returns). */
 export function lexicalVector(text: string, dimensions: number): Float32Array {
   if (typeof text !== 'string') {
-    throw new SemcacheError('INVALID_REQUEST', `lexicalEmbedder: expected a string, got ${typeof text}.`);
+    throw new SemcacheError(
+      'INVALID_REQUEST',
+      `lexicalEmbedder: expected a string, got ${typeof text}.`,
+    );
   }
   const normalized = normalizeText(text);
   const words = segmentWords(normalized);
   const vector = new Float32Array(dimensions);
   const group = new Float32Array(dimensions);
 
-  for (const word of words) addFeature(group, `w:${word}`, stopWords.has(word) ? stopWordWeight : 1);
+  for (const word of words)
+    addFeature(group, `w:${word}`, stopWords.has(word) ? stopWordWeight : 1);
   mergeGroup(vector, group, groupWeights.word);
 
   for (let i = 1; i < words.length; i++) addFeature(group, `b:${words[i - 1]} ${words[i]}`, 1);
   mergeGroup(vector, group, groupWeights.bigram);
 
   const letters = words.join(' ');
-  for (let i = 0; i + 3 <= letters.length; i++) addFeature(group, `c:${letters.slice(i, i + 3)}`, 1);
+  for (let i = 0; i + 3 <= letters.length; i++)
+    addFeature(group, `c:${letters.slice(i, i + 3)}`, 1);
   if (letters.length > 0 && letters.length < 3) addFeature(group, `c:${letters}`, 1);
   mergeGroup(vector, group, groupWeights.trigram);
 
@@ -80,7 +85,8 @@ function mergeGroup(vector: Float32Array, group: Float32Array, weight: number): 
   for (let i = 0; i < group.length; i++) norm += (group[i] as number) ** 2;
   if (norm > 0) {
     const scale = weight / Math.sqrt(norm);
-    for (let i = 0; i < group.length; i++) vector[i] = (vector[i] as number) + (group[i] as number) * scale;
+    for (let i = 0; i < group.length; i++)
+      vector[i] = (vector[i] as number) + (group[i] as number) * scale;
   }
   group.fill(0);
 }

@@ -93,7 +93,10 @@ export class MemoryStore implements CacheStore {
     this.#remove(id);
     const vector = record.index?.vector;
     const bytes =
-      record.payload.length * 2 + id.length * 2 + (vector ? vector.byteLength : 0) + recordOverheadBytes;
+      record.payload.length * 2 +
+      id.length * 2 +
+      (vector ? vector.byteLength : 0) +
+      recordOverheadBytes;
     if (bytes > this.maxBytes || record.ttlMs <= 0) return;
     while (this.#records.size >= this.maxEntries || this.#bytes + bytes > this.maxBytes) {
       const oldest = this.#records.keys().next();

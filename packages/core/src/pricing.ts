@@ -34,7 +34,8 @@ export function estimateCostUsd(
     return undefined;
   }
   return (
-    ((usage.inputTokens ?? 0) * price.inputPerMillion + (usage.outputTokens ?? 0) * price.outputPerMillion) /
+    ((usage.inputTokens ?? 0) * price.inputPerMillion +
+      (usage.outputTokens ?? 0) * price.outputPerMillion) /
     1_000_000
   );
 }

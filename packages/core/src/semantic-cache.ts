@@ -147,7 +147,11 @@ export interface SemanticCache {
     options?: CacheCallOptions,
   ): Promise<LookupResult<V>>;
   /** Stores a response unless policy says not to; returns whether it was stored. */
-  store(request: CacheRequest, response: ComputedResponse, options?: CacheCallOptions): Promise<boolean>;
+  store(
+    request: CacheRequest,
+    response: ComputedResponse,
+    options?: CacheCallOptions,
+  ): Promise<boolean>;
   /**
    * Lookup, then on a miss runs `compute` once per identical request (in this process, and across
    * processes when the store has a coordinator), stores a good result and returns it to every
@@ -203,10 +207,15 @@ export function createSemanticCache(options: SemanticCacheOptions = {}): Semanti
   };
   const maxRequestChars = options.maxRequestChars ?? 512 * 1024;
   const guards =
-    options.guards === false ? [] : options.guards === true || options.guards === undefined ? defaultGuards : options.guards;
+    options.guards === false
+      ? []
+      : options.guards === true || options.guards === undefined
+        ? defaultGuards
+        : options.guards;
   const storableFinishReasons = options.storableFinishReasons ?? defaultStorableFinishReasons;
   const shouldStore =
-    options.shouldStore ?? ((response: ComputedResponse) => isStorableResponse(response, storableFinishReasons));
+    options.shouldStore ??
+    ((response: ComputedResponse) => isStorableResponse(response, storableFinishReasons));
   const storeTimeoutMs = options.storeTimeoutMs ?? 50;
   const embedTimeoutMs = options.embedTimeoutMs ?? 2000;
   const coalesceTimeoutMs = options.coalesceTimeoutMs ?? 30_000;
@@ -270,7 +279,11 @@ export function createSemanticCache(options: SemanticCacheOptions = {}): Semanti
     if (text === undefined) return Promise.resolve(undefined);
     entry.vector ??= (async () => {
       try {
-        const [vector] = await withTimeout(embedder.embed([text]), embedTimeoutMs, `embedder ${embedder.id}`);
+        const [vector] = await withTimeout(
+          embedder.embed([text]),
+          embedTimeoutMs,
+          `embedder ${embedder.id}`,
+        );
         if (!(vector instanceof Float32Array) || vector.length !== embedder.dimensions) {
           throw new SemcacheError(
             'EMBEDDER_FAILED',
@@ -283,7 +296,11 @@ export function createSemanticCache(options: SemanticCacheOptions = {}): Semanti
           'embed',
           error instanceof SemcacheError
             ? error
-            : new SemcacheError('EMBEDDER_FAILED', `Embedder ${embedder.id} failed: ${String(error)}. Semantic matching was skipped for this call.`, { cause: error }),
+            : new SemcacheError(
+                'EMBEDDER_FAILED',
+                `Embedder ${embedder.id} failed: ${String(error)}. Semantic matching was skipped for this call.`,
+                { cause: error },
+              ),
         );
         return undefined;
       }
@@ -291,17 +308,27 @@ export function createSemanticCache(options: SemanticCacheOptions = {}): Semanti
     return entry.vector;
   }
 
-  function cacheability(request: CacheRequest, callOptions: CacheCallOptions = {}): MissReason | undefined {
+  function cacheability(
+    request: CacheRequest,
+    callOptions: CacheCallOptions = {},
+  ): MissReason | undefined {
     if (callOptions.bypass) return 'bypass';
     const { keys } = prepare(request);
     if (keys.size > maxRequestChars) return 'too-large';
-    if (!(callOptions.cacheNonDeterministic ?? options.cacheNonDeterministic ?? false) && !isDeterministicRequest(request)) {
+    if (
+      !(callOptions.cacheNonDeterministic ?? options.cacheNonDeterministic ?? false) &&
+      !isDeterministicRequest(request)
+    ) {
       return 'uncacheable';
     }
     return undefined;
   }
 
-  async function decodeOrDrop(namespace: string, key: string, payload: string): Promise<CacheEntry | undefined> {
+  async function decodeOrDrop(
+    namespace: string,
+    key: string,
+    payload: string,
+  ): Promise<CacheEntry | undefined> {
     try {
       return decodeEntry(payload);
     } catch (error) {
@@ -312,7 +339,11 @@ export function createSemanticCache(options: SemanticCacheOptions = {}): Semanti
     }
   }
 
-  function toHit<V extends JsonValue>(kind: 'exact' | 'semantic', entry: CacheEntry, similarity: number): CacheHit<V> {
+  function toHit<V extends JsonValue>(
+    kind: 'exact' | 'semantic',
+    entry: CacheEntry,
+    similarity: number,
+  ): CacheHit<V> {
     const savedUsd = estimateCostUsd(prices, entry.modelId, entry.usage);
     return {
       kind,
@@ -326,32 +357,52 @@ export function createSemanticCache(options: SemanticCacheOptions = {}): Semanti
     };
   }
 
-  async function find<V extends JsonValue>(request: CacheRequest, callOptions: CacheCallOptions): Promise<LookupResult<V>> {
+  async function find<V extends JsonValue>(
+    request: CacheRequest,
+    callOptions: CacheCallOptions,
+  ): Promise<LookupResult<V>> {
     const entry = prepare(request);
     const { keys } = entry;
     const exact = await storeOp('get', () => store.get(keys.namespace, keys.exactKey));
     if (!exact.ok) return { kind: 'miss', reason: 'store-error' };
     if (exact.value !== undefined) {
       const decoded = await decodeOrDrop(keys.namespace, keys.exactKey, exact.value);
-      if (decoded && decoded.key === keys.exactKey && decoded.expiresAt > now()) return toHit('exact', decoded, 1);
+      if (decoded && decoded.key === keys.exactKey && decoded.expiresAt > now())
+        return toHit('exact', decoded, 1);
     }
     const semantic = callOptions.semantic ?? semanticEnabled;
-    if (!semantic || keys.semanticText === undefined ) return { kind: 'miss', reason: 'not-found' };
+    if (!semantic || keys.semanticText === undefined) return { kind: 'miss', reason: 'not-found' };
     const vector = await embed(entry);
     if (!vector) return { kind: 'miss', reason: 'not-found' };
     const minSimilarity = checkThreshold(callOptions.threshold ?? threshold, 'threshold');
     const found = await storeOp('search', () =>
-      store.search(keys.namespace, { partition: partitionOf(keys), vector, minSimilarity, limit: candidates }),
+      store.search(keys.namespace, {
+        partition: partitionOf(keys),
+        vector,
+        minSimilarity,
+        limit: candidates,
+      }),
     );
     if (!found.ok) return { kind: 'miss', reason: 'store-error' };
     for (const match of found.value) {
       if (match.similarity < minSimilarity) continue;
       const decoded = await decodeOrDrop(keys.namespace, match.key, match.payload);
-      if (!decoded || decoded.key !== match.key || decoded.expiresAt <= now() || decoded.text === undefined) continue;
+      if (
+        !decoded ||
+        decoded.key !== match.key ||
+        decoded.expiresAt <= now() ||
+        decoded.text === undefined
+      )
+        continue;
       const veto = vetoReason(guards, keys.semanticText, decoded.text);
       if (veto !== undefined) {
         counters.vetoes++;
-        events.emit('veto', { key: keys.exactKey, candidateKey: match.key, similarity: match.similarity, reason: veto });
+        events.emit('veto', {
+          key: keys.exactKey,
+          candidateKey: match.key,
+          similarity: match.similarity,
+          reason: veto,
+        });
         continue;
       }
       return toHit('semantic', decoded, match.similarity);
@@ -363,10 +414,16 @@ export function createSemanticCache(options: SemanticCacheOptions = {}): Semanti
     return `${embedder.id}:${keys.contextKey}`;
   }
 
-  async function lookup<V extends JsonValue>(request: CacheRequest, callOptions: CacheCallOptions = {}): Promise<LookupResult<V>> {
+  async function lookup<V extends JsonValue>(
+    request: CacheRequest,
+    callOptions: CacheCallOptions = {},
+  ): Promise<LookupResult<V>> {
     const started = performance.now();
-    const skip = cacheability(request, callOptions) ?? (callOptions.refresh ? 'refresh' : undefined);
-    const result: LookupResult<V> = skip ? { kind: 'miss', reason: skip } : await find<V>(request, callOptions);
+    const skip =
+      cacheability(request, callOptions) ?? (callOptions.refresh ? 'refresh' : undefined);
+    const result: LookupResult<V> = skip
+      ? { kind: 'miss', reason: skip }
+      : await find<V>(request, callOptions);
     const latencyMs = performance.now() - started;
     latency.record(latencyMs);
     const { exactKey } = prepare(request).keys;
@@ -414,7 +471,14 @@ export function createSemanticCache(options: SemanticCacheOptions = {}): Semanti
         ...(response.usage ? { usage: response.usage } : {}),
       });
     } catch (error) {
-      reportError('encode', new SemcacheError('INVALID_REQUEST', `Response could not be encoded as JSON: ${String(error)}; it was not cached.`, { cause: error }));
+      reportError(
+        'encode',
+        new SemcacheError(
+          'INVALID_REQUEST',
+          `Response could not be encoded as JSON: ${String(error)}; it was not cached.`,
+          { cause: error },
+        ),
+      );
       return false;
     }
     const written = await storeOp('set', () =>
@@ -423,7 +487,10 @@ export function createSemanticCache(options: SemanticCacheOptions = {}): Semanti
         payload,
         ttlMs,
         ...(vector ? { index: { partition: partitionOf(keys), vector } } : {}),
-        labels: { modelId: response.modelId ?? request.model.id, ...(keys.tenant === undefined ? {} : { tenant: keys.tenant }) },
+        labels: {
+          modelId: response.modelId ?? request.model.id,
+          ...(keys.tenant === undefined ? {} : { tenant: keys.tenant }),
+        },
       }),
     );
     if (!written.ok) return false;
@@ -450,7 +517,9 @@ export function createSemanticCache(options: SemanticCacheOptions = {}): Semanti
     const coordinator = store.coordinator;
     let release: (() => Promise<void>) | undefined;
     if (coordinator && !callOptions.refresh) {
-      const lease = await storeOp('lease', () => coordinator.tryAcquire(keys.namespace, keys.exactKey, coalesceTimeoutMs));
+      const lease = await storeOp('lease', () =>
+        coordinator.tryAcquire(keys.namespace, keys.exactKey, coalesceTimeoutMs),
+      );
       if (lease.ok && lease.value === undefined) {
         try {
           await coordinator.waitForRelease(keys.namespace, keys.exactKey, coalesceTimeoutMs);
@@ -486,13 +555,25 @@ export function createSemanticCache(options: SemanticCacheOptions = {}): Semanti
   ): Promise<GetOrComputeResult<V>> {
     const found = await lookup<V>(request, callOptions);
     if (found.kind !== 'miss') return { ...found, coalesced: false };
-    if (found.reason === 'bypass' || found.reason === 'too-large' || found.reason === 'uncacheable') {
+    if (
+      found.reason === 'bypass' ||
+      found.reason === 'too-large' ||
+      found.reason === 'uncacheable'
+    ) {
       const response = await compute();
-      return { kind: 'miss', value: response.value, reason: found.reason, coalesced: false, stored: false };
+      return {
+        kind: 'miss',
+        value: response.value,
+        reason: found.reason,
+        coalesced: false,
+        stored: false,
+      };
     }
     const { keys } = prepare(request);
     const flightKey = `${keys.namespace}\u0000${keys.exactKey}${callOptions.refresh ? '\u0000refresh' : ''}`;
-    let outcome: { response: ComputedResponse<V>; stored: boolean; distributedHit?: CacheHit<V> } | undefined;
+    let outcome:
+      | { response: ComputedResponse<V>; stored: boolean; distributedHit?: CacheHit<V> }
+      | undefined;
     const { promise, shared } = flights.run(flightKey, async () => {
       outcome = await computeOnce(request, compute, callOptions);
       return outcome.response as ComputedResponse;
@@ -501,10 +582,22 @@ export function createSemanticCache(options: SemanticCacheOptions = {}): Semanti
     if (shared) {
       counters.coalesced++;
       events.emit('coalesced', { key: keys.exactKey, scope: 'process' });
-      return { kind: 'miss', value: structuredClone(response.value), reason: found.reason, coalesced: true, stored: false };
+      return {
+        kind: 'miss',
+        value: structuredClone(response.value),
+        reason: found.reason,
+        coalesced: true,
+        stored: false,
+      };
     }
     if (outcome?.distributedHit) return { ...outcome.distributedHit, coalesced: true };
-    return { kind: 'miss', value: response.value, reason: found.reason, coalesced: false, stored: outcome?.stored ?? false };
+    return {
+      kind: 'miss',
+      value: response.value,
+      reason: found.reason,
+      coalesced: false,
+      stored: outcome?.stored ?? false,
+    };
   }
 
   return {
@@ -528,14 +621,20 @@ export function createSemanticCache(options: SemanticCacheOptions = {}): Semanti
 
 function checkThreshold(value: number, name: string): number {
   if (typeof value !== 'number' || !(value >= 0 && value <= 1)) {
-    throw new SemcacheError('INVALID_OPTIONS', `${name} must be a cosine similarity in [0, 1], got ${String(value)}.`);
+    throw new SemcacheError(
+      'INVALID_OPTIONS',
+      `${name} must be a cosine similarity in [0, 1], got ${String(value)}.`,
+    );
   }
   return value;
 }
 
 function checkTtl(value: number): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new SemcacheError('INVALID_OPTIONS', `ttlSeconds must be a positive number, got ${String(value)}.`);
+    throw new SemcacheError(
+      'INVALID_OPTIONS',
+      `ttlSeconds must be a positive number, got ${String(value)}.`,
+    );
   }
   return value;
 }

@@ -22,11 +22,18 @@ const numericParams = [
 export function validateCacheRequest(request: unknown): CacheRequest {
   if (!isRecord(request)) fail('request', 'must be an object');
   const { model, messages, params } = request;
-  if (!isRecord(model) || typeof model.provider !== 'string' || typeof model.id !== 'string' || model.id === '') {
+  if (
+    !isRecord(model) ||
+    typeof model.provider !== 'string' ||
+    typeof model.id !== 'string' ||
+    model.id === ''
+  ) {
     fail('model', 'must be { provider: string, id: string } with a non-empty id');
   }
   if (!Array.isArray(messages)) fail('messages', 'must be an array');
-  const normalizedMessages = messages.map((message, i) => validateMessage(message, `messages[${i}]`));
+  const normalizedMessages = messages.map((message, i) =>
+    validateMessage(message, `messages[${i}]`),
+  );
   if (params !== undefined) {
     if (!isRecord(params)) fail('params', 'must be an object');
     for (const name of numericParams) {
@@ -40,7 +47,8 @@ export function validateCacheRequest(request: unknown): CacheRequest {
       fail('params.stopSequences', 'must be an array of strings');
     }
   }
-  if (request.tools !== undefined && !Array.isArray(request.tools)) fail('tools', 'must be an array');
+  if (request.tools !== undefined && !Array.isArray(request.tools))
+    fail('tools', 'must be an array');
   const scope = request.scope;
   if (scope !== undefined) {
     if (!isRecord(scope)) fail('scope', 'must be an object');
@@ -56,7 +64,10 @@ export function validateCacheRequest(request: unknown): CacheRequest {
 function validateMessage(message: unknown, path: string): CacheMessage {
   if (!isRecord(message)) fail(path, 'must be an object');
   if (typeof message.role !== 'string' || !roles.has(message.role)) {
-    fail(`${path}.role`, `must be one of system, user, assistant, tool; got ${String(message.role)}`);
+    fail(
+      `${path}.role`,
+      `must be one of system, user, assistant, tool; got ${String(message.role)}`,
+    );
   }
   const role = message.role as CacheMessage['role'];
   const { content } = message;
@@ -70,7 +81,8 @@ function validatePart(part: unknown, path: string): CachePart {
   switch (part.type) {
     case 'text':
     case 'reasoning':
-      if (typeof part.text !== 'string') fail(`${path}.text`, `must be a string, got ${typeof part.text}`);
+      if (typeof part.text !== 'string')
+        fail(`${path}.text`, `must be a string, got ${typeof part.text}`);
       break;
     case 'file':
       if (typeof part.mediaType !== 'string' || typeof part.data !== 'string') {

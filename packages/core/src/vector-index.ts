@@ -28,7 +28,13 @@ export interface VectorMatch {
   similarity: number;
 }
 
-const defaults = { flatLimit: 2048, bands: 48, bitsPerBand: 14, minIndexedSimilarity: 0.75, seed: 1 };
+const defaults = {
+  flatLimit: 2048,
+  bands: 48,
+  bitsPerBand: 14,
+  minIndexedSimilarity: 0.75,
+  seed: 1,
+};
 
 /**
  * Nearest-neighbour index over L2-normalised vectors (cosine similarity = dot product).
@@ -180,13 +186,16 @@ export class VectorIndex {
     const arena = this.#arena;
     const offset = slot * this.dimensions;
     let sum = 0;
-    for (let i = 0; i < this.dimensions; i++) sum += (vector[i] as number) * (arena[offset + i] as number);
+    for (let i = 0; i < this.dimensions; i++)
+      sum += (vector[i] as number) * (arena[offset + i] as number);
     return sum;
   }
 
   #ensureCapacity(slots: number): void {
     if (this.#arena.length >= slots * this.dimensions) return;
-    const grown = new Float32Array(Math.max(slots, (this.#arena.length / this.dimensions) * 2) * this.dimensions);
+    const grown = new Float32Array(
+      Math.max(slots, (this.#arena.length / this.dimensions) * 2) * this.dimensions,
+    );
     grown.set(this.#arena);
     this.#arena = grown;
   }
@@ -269,7 +278,8 @@ export class VectorIndex {
 }
 
 function insertSorted(best: VectorMatch[], match: VectorMatch, limit: number): void {
-  if (best.length === limit && (best[limit - 1] as VectorMatch).similarity >= match.similarity) return;
+  if (best.length === limit && (best[limit - 1] as VectorMatch).similarity >= match.similarity)
+    return;
   let at = best.length;
   while (at > 0 && (best[at - 1] as VectorMatch).similarity < match.similarity) at--;
   best.splice(at, 0, match);

@@ -1,0 +1,44 @@
+import { describe, expect, test } from 'vitest';
+import { canonicalJson } from './canonical-json.js';
+import { isSemcacheError } from './errors.js';
+
+describe('canonicalJson', () => {
+  test('sorts keys at every depth and drops undefined', () => {
+    expect(canonicalJson({ b: 1, a: { d: [1, { z: 1, y: undefined }], c: null } })).toBe(
+      '{"a":{"c":null,"d":[1,{"z":1}]},"b":1}',
+    );
+  });
+
+  test('writes -0 as 0, dates as ISO strings and bytes as base64', () => {
+    expect(canonicalJson([-0, new Date(0), new Uint8Array([1, 2, 3])])).toBe(
+      '[0,"1970-01-01T00:00:00.000Z","AQID"]',
+    );
+  });
+
+  test('normalises strings to NFC', () => {
+    expect(canonicalJson('Cafe\u0301')).toBe(canonicalJson('Caf\u00e9'));
+  });
+
+  test.each([
+    ['NaN', { temperature: Number.NaN }],
+    ['Infinity', [Number.POSITIVE_INFINITY]],
+    ['a function', { f: () => 1 }],
+    ['a bigint', { n: 1n }],
+  ])('rejects %s with a typed error naming the path', (_, value) => {
+    try {
+      canonicalJson(value);
+      expect.unreachable();
+    } catch (error) {
+      expect(isSemcacheError(error, 'INVALID_REQUEST')).toBe(true);
+      expect((error as Error).message).toMatch(/\$/);
+    }
+  });
+
+  test('rejects circular structures but accepts shared (non-circular) references', () => {
+    const circular: Record<string, unknown> = { a: 1 };
+    circular.self = circular;
+    expect(() => canonicalJson(circular)).toThrow(/circular reference at \$\.self/);
+    const shared = { x: 1 };
+    expect(canonicalJson({ a: shared, b: shared })).toBe('{"a":{"x":1},"b":{"x":1}}');
+  });
+});

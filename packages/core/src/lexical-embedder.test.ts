@@ -1,0 +1,53 @@
+import { describe, expect, test } from 'vitest';
+import { lexicalEmbedder, lexicalVector } from './lexical-embedder.js';
+import { cosineSimilarity } from './similarity.js';
+
+const similarity = (a: string, b: string) =>
+  cosineSimilarity(lexicalVector(a, 512), lexicalVector(b, 512));
+
+describe('lexicalEmbedder', () => {
+  test('returns one L2-normalised vector per text, deterministically', async () => {
+    const embedder = lexicalEmbedder();
+    const [a, b] = await embedder.embed([
+      'How do I reset my password?',
+      'How do I reset my password?',
+    ]);
+    expect(a).toHaveLength(512);
+    expect(Array.from(a!)).toEqual(Array.from(b!));
+    const norm = Math.sqrt(a!.reduce((sum, x) => sum + x * x, 0));
+    expect(norm).toBeCloseTo(1, 5);
+  });
+
+  test('its id names the version and dimensions', () => {
+    expect(lexicalEmbedder().id).toBe('lexical-v1-512');
+    expect(lexicalEmbedder({ dimensions: 256 }).id).toBe('lexical-v1-256');
+    expect(() => lexicalEmbedder({ dimensions: 3 })).toThrow(/dimensions/);
+  });
+
+  test('case, punctuation and whitespace do not matter', () => {
+    expect(
+      similarity('How do I reset my password?', 'how do i reset my   password'),
+    ).toBeGreaterThan(0.99);
+    expect(similarity('如何重置我的密码？', '如何重置我的密码')).toBeGreaterThan(0.99);
+  });
+
+  test('word order and typos keep a high similarity; unrelated texts score low', () => {
+    const reordered = similarity('what is the capital of france', 'capital of france what is the');
+    const typo = similarity('How do I reset my password?', 'How do I reset my pasword?');
+    const unrelated = similarity('How do I reset my password?', 'Best pizza toppings for a party');
+    expect(reordered).toBeGreaterThan(0.85);
+    expect(typo).toBeGreaterThan(unrelated + 0.4);
+    expect(unrelated).toBeLessThan(0.2);
+  });
+
+  test('segments Chinese so reworded Chinese questions are close', () => {
+    expect(similarity('今天北京的天气怎么样', '北京今天天气怎么样')).toBeGreaterThan(
+      similarity('今天北京的天气怎么样', '如何学习编程'),
+    );
+  });
+
+  test('empty text gives a zero vector, never NaN', () => {
+    const vector = lexicalVector('', 64);
+    expect(vector.every((x) => x === 0)).toBe(true);
+  });
+});
