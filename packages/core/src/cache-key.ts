@@ -103,7 +103,7 @@ function renumberToolCalls(messages: readonly CacheMessage[]): CacheMessage[] {
     return renamed;
   };
   return messages.map((message) => ({
-    role: message.role,
+    ...message,
     content: message.content.map(
       (part): CachePart =>
         part.type === 'tool-call' || part.type === 'tool-result'

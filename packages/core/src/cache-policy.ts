@@ -17,6 +17,11 @@ export interface ComputedResponse<V extends JsonValue = JsonValue> {
   finishReason?: string;
   /** True when the call was aborted or cut; never stored. */
   aborted?: boolean;
+  /**
+   * `false` when the adapter knows the answer must not be stored, e.g. JSON output that does not
+   * parse. Default: decided by the finish reason.
+   */
+  storable?: boolean;
 }
 
 /** Finish reasons stored by default: complete answers only, never truncated or filtered ones. */
@@ -27,7 +32,7 @@ export function isStorableResponse(
   response: ComputedResponse,
   storableFinishReasons: readonly string[] = defaultStorableFinishReasons,
 ): boolean {
-  if (response.aborted) return false;
+  if (response.aborted || response.storable === false) return false;
   return (
     response.finishReason === undefined || storableFinishReasons.includes(response.finishReason)
   );

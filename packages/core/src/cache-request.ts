@@ -1,7 +1,10 @@
 import type { JsonObject, JsonValue } from './json.js';
 
-/** A part of a message, normalised from any framework's message format. */
-export type CachePart =
+/**
+ * A part of a message, normalised from any framework's message format. `providerOptions` holds
+ * part-level provider settings that shape the answer (e.g. image detail).
+ */
+export type CachePart = (
   | { type: 'text'; text: string }
   | { type: 'reasoning'; text: string }
   | {
@@ -12,12 +15,15 @@ export type CachePart =
       filename?: string;
     }
   | { type: 'tool-call'; toolCallId: string; toolName: string; input: JsonValue }
-  | { type: 'tool-result'; toolCallId: string; toolName: string; output: JsonValue };
+  | { type: 'tool-result'; toolCallId: string; toolName: string; output: JsonValue }
+) & { providerOptions?: JsonObject };
 
 /** One message of the conversation sent to the model. */
 export interface CacheMessage {
   role: 'system' | 'user' | 'assistant' | 'tool';
   content: CachePart[];
+  /** Message-level provider settings that shape the answer. */
+  providerOptions?: JsonObject;
 }
 
 /** A tool the model may call; everything here shapes the answer. */

@@ -167,6 +167,11 @@ export interface SemanticCache {
   /** Whether the cache would read and write `request` under `options` (policy and size). */
   cacheability(request: CacheRequest, options?: CacheCallOptions): MissReason | undefined;
   on<E extends CacheEventName>(event: E, listener: CacheEventListener<E>): () => void;
+  /**
+   * Reports a problem an adapter handled by going around the cache (counted in `errors`, emitted
+   * as an `error` event). Never throws.
+   */
+  reportError(operation: string, error: unknown): void;
   stats(): CacheStats;
   /** Drops every entry of a namespace (default `'default'`). */
   clear(namespace?: string): Promise<void>;
@@ -607,6 +612,7 @@ export function createSemanticCache(options: SemanticCacheOptions = {}): Semanti
     keys: (request) => prepare(request).keys,
     cacheability,
     on: (event, listener) => events.on(event, listener),
+    reportError,
     stats: () => ({ ...counters, lookupLatency: latency.summary() }),
     clear: async (namespace = 'default') => {
       await store.clear(namespace);

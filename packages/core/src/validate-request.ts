@@ -1,5 +1,6 @@
 import type { CacheMessage, CachePart, CacheRequest } from './cache-request.js';
 import { SemcacheError } from './errors.js';
+import type { JsonObject } from './json.js';
 
 const roles = new Set(['system', 'user', 'assistant', 'tool']);
 const numericParams = [
@@ -71,9 +72,18 @@ function validateMessage(message: unknown, path: string): CacheMessage {
   }
   const role = message.role as CacheMessage['role'];
   const { content } = message;
-  if (typeof content === 'string') return { role, content: [{ type: 'text', text: content }] };
+  const providerOptions =
+    message.providerOptions === undefined
+      ? {}
+      : { providerOptions: message.providerOptions as JsonObject };
+  if (typeof content === 'string')
+    return { role, content: [{ type: 'text', text: content }], ...providerOptions };
   if (!Array.isArray(content)) fail(`${path}.content`, 'must be a string or an array of parts');
-  return { role, content: content.map((part, i) => validatePart(part, `${path}.content[${i}]`)) };
+  return {
+    role,
+    content: content.map((part, i) => validatePart(part, `${path}.content[${i}]`)),
+    ...providerOptions,
+  };
 }
 
 function validatePart(part: unknown, path: string): CachePart {
