@@ -24,7 +24,7 @@ test('wraps an AI SDK embedding model as a core embedder (batched, normalised) u
     const cache = createSemanticCache({ embedder });
     const ask = (text: string) => ({
       model: { provider: 'p', id: 'm' },
-      messages: [{ role: 'user' as const, content: text }],
+      messages: [{ role: 'user' as const, content: [{ type: 'text' as const, text }] }],
     });
     await cache.store(ask('How do I reset my password?'), { value: 'answer' });
     expect((await cache.lookup(ask('how do i reset my password'))).kind).toBe('semantic');
