@@ -26,9 +26,11 @@ test('reads the key from the environment and uses chat completions on the HolySh
       return new Response(JSON.stringify({ error: { message: 'nope' } }), { status: 401 });
     },
   });
-  const error = await provider('gpt-4.1')
-    .doGenerate({ prompt: [{ role: 'user', content: [{ type: 'text', text: 'hi' }] }] })
-    .catch((e: unknown) => e);
+  const error = await Promise.resolve(
+    provider('gpt-4.1').doGenerate({
+      prompt: [{ role: 'user', content: [{ type: 'text', text: 'hi' }] }],
+    }),
+  ).catch((e: unknown) => e);
   expect(seen[0]).toEqual({ url: `${holySheepBaseURL}/chat/completions`, auth: 'Bearer sk-env' });
   expect((error as Error).message).toMatch(/nope — Check HOLYSHEEP_API_KEY/);
   expect((error as { statusCode?: number }).statusCode).toBe(401);

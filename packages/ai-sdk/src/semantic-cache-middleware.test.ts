@@ -40,7 +40,15 @@ function cachedModel(options: { id?: string; tenant?: string } = {}) {
   });
 }
 
-async function streamAll(result: ReturnType<typeof streamText>) {
+interface StreamOutcome {
+  textStream: AsyncIterable<string>;
+  finishReason: PromiseLike<string>;
+  usage: PromiseLike<{ outputTokens: number | undefined }>;
+  toolCalls: PromiseLike<Array<{ toolName: string; input: unknown }>>;
+  providerMetadata: PromiseLike<Record<string, Record<string, unknown>> | undefined>;
+}
+
+async function streamAll(result: StreamOutcome) {
   let text = '';
   for await (const delta of result.textStream) text += delta;
   return {
