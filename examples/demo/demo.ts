@@ -1,0 +1,113 @@
+// A scripted tour of semcache through the Vercel AI SDK. With no configuration it runs offline:
+// an in-memory store, the built-in lexical embedder and a local mock model with ~600 ms latency.
+// HOLYSHEEP_API_KEY → real calls to HolySheep. REDIS_URL → a shared Redis store.
+import { createHolySheep, semanticCacheMiddleware } from '@semcache/ai-sdk';
+import { type CacheStore, createSemanticCache } from '@semcache/core';
+import { startMockOpenAI } from '@semcache/mock-openai';
+import { generateText, streamText, wrapLanguageModel } from 'ai';
+
+const apiKey = process.env.HOLYSHEEP_API_KEY;
+const mock = apiKey ? undefined : await startMockOpenAI({ latencyMs: 600, chunkDelayMs: 15 });
+let upstreamCalls = 0;
+const holysheep = createHolySheep({
+  apiKey: apiKey ?? 'demo-key',
+  ...(mock ? { baseURL: mock.url } : {}),
+  fetch: (input, init) => {
+    upstreamCalls++;
+    return fetch(input, init);
+  },
+});
+
+const store = await openStore();
+const cache = createSemanticCache(store ? { store } : {});
+const model = wrapLanguageModel({
+  model: holysheep(process.env.SEMCACHE_DEMO_MODEL ?? 'gpt-4.1'),
+  middleware: semanticCacheMiddleware({ cache, namespace: `demo-${Date.now()}` }),
+});
+
+interface Row {
+  step: string;
+  prompt: string;
+  result: string;
+  upstream: number;
+  latencyMs: number;
+  expected: string;
+}
+const rows: Row[] = [];
+const latencies = { hit: [] as number[], miss: [] as number[] };
+
+async function ask(step: string, prompt: string, expected: string) {
+  const before = upstreamCalls;
+  const started = performance.now();
+  const result = await generateText({ model, prompt });
+  const latencyMs = performance.now() - started;
+  const meta = result.providerMetadata?.semcache as { hit: string; similarity?: number } | undefined;
+  const hit = meta?.hit ?? 'miss';
+  latencies[hit === 'miss' ? 'miss' : 'hit'].push(latencyMs);
+  const result_ = hit === 'semantic' ? `semantic (${meta?.similarity?.toFixed(3)})` : hit;
+  rows.push({ step, prompt, result: result_, upstream: upstreamCalls - before, latencyMs, expected });
+}
+
+console.log(`semcache demo — ${mock ? `offline mock model at ${mock.url} (600 ms latency)` : 'HolySheep API'}, ${store ? 'Redis store' : 'in-memory store'}\n`);
+
+await ask('1. first question', 'What is the capital of France?', 'miss');
+await ask('2. same question again', 'What is the capital of France?', 'exact');
+await ask('3. reworded (case, punctuation)', 'what is the capital of france', 'semantic');
+await ask('4. a command', 'Turn on the kitchen light', 'miss');
+await ask('5. its opposite', 'Turn off the kitchen light', 'miss (guard: on/off)');
+
+const beforeBurst = upstreamCalls;
+const burstStarted = performance.now();
+const burst = await Promise.all(Array.from({ length: 20 }, () => generateText({ model, prompt: 'Give me one tip for writing clear code.' })));
+rows.push({
+  step: '6. 20 concurrent identical',
+  prompt: 'Give me one tip for writing clear code.',
+  result: `${burst.filter((r) => r.providerMetadata?.semcache?.coalesced).length} coalesced`,
+  upstream: upstreamCalls - beforeBurst,
+  latencyMs: performance.now() - burstStarted,
+  expected: '1 upstream call',
+});
+
+for (const [step, expected] of [
+  ['7. streamed answer', 'miss'],
+  ['8. same stream again', 'exact (replayed)'],
+] as const) {
+  const before = upstreamCalls;
+  const started = performance.now();
+  const result = streamText({ model, prompt: 'Explain in two sentences why caching LLM answers saves money.' });
+  let firstChunkMs = 0;
+  for await (const _ of result.textStream) firstChunkMs ||= performance.now() - started;
+  const hit = ((await result.providerMetadata)?.semcache as { hit: string } | undefined)?.hit ?? 'miss';
+  const latencyMs = performance.now() - started;
+  latencies[hit === 'miss' ? 'miss' : 'hit'].push(latencyMs);
+  rows.push({ step, prompt: '(stream) Explain in two sentences…', result: `${hit}, first chunk ${firstChunkMs.toFixed(0)} ms`, upstream: upstreamCalls - before, latencyMs, expected });
+}
+
+printTable(rows);
+const stats = cache.stats();
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
+console.log(`
+Totals: ${upstreamCalls} upstream calls for ${rows.length - 1 + 20} requests; hits: ${stats.exactHits} exact, ${stats.semanticHits} semantic; ${stats.coalesced} coalesced; ${stats.vetoes} semantic candidates vetoed by guards
+Median latency: hit ${median(latencies.hit).toFixed(1)} ms vs miss ${median(latencies.miss).toFixed(0)} ms
+Estimated saved: $${stats.savedUsd.toFixed(6)} (token usage × the gpt-4.1 list price; a demo this small saves fractions of a cent)`);
+
+await cache.close();
+await store?.close();
+await mock?.close();
+
+function printTable(table: Row[]) {
+  const header = ['step', 'prompt', 'cache', 'upstream', 'latency', 'expected'];
+  const lines = table.map((r) => [r.step, r.prompt.length > 42 ? `${r.prompt.slice(0, 41)}…` : r.prompt, r.result, String(r.upstream), `${r.latencyMs.toFixed(r.latencyMs < 10 ? 2 : 0)} ms`, r.expected]);
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] ?? '').length)));
+  const format = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' | ')} |`;
+  console.log(format(header));
+  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+  for (const line of lines) console.log(format(line));
+}
+
+async function openStore(): Promise<CacheStore | undefined> {
+  const url = process.env.REDIS_URL;
+  if (!url) return undefined;
+  const [{ RedisStore }, { Redis }] = await Promise.all([import('@semcache/redis'), import('ioredis')]);
+  return new RedisStore({ client: new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1 }) });
+}
