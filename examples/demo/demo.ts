@@ -41,14 +41,25 @@ async function ask(step: string, prompt: string, expected: string) {
   const started = performance.now();
   const result = await generateText({ model, prompt });
   const latencyMs = performance.now() - started;
-  const meta = result.providerMetadata?.semcache as { hit: string; similarity?: number } | undefined;
+  const meta = result.providerMetadata?.semcache as
+    | { hit: string; similarity?: number }
+    | undefined;
   const hit = meta?.hit ?? 'miss';
   latencies[hit === 'miss' ? 'miss' : 'hit'].push(latencyMs);
   const result_ = hit === 'semantic' ? `semantic (${meta?.similarity?.toFixed(3)})` : hit;
-  rows.push({ step, prompt, result: result_, upstream: upstreamCalls - before, latencyMs, expected });
+  rows.push({
+    step,
+    prompt,
+    result: result_,
+    upstream: upstreamCalls - before,
+    latencyMs,
+    expected,
+  });
 }
 
-console.log(`semcache demo — ${mock ? `offline mock model at ${mock.url} (600 ms latency)` : 'HolySheep API'}, ${store ? 'Redis store' : 'in-memory store'}\n`);
+console.log(
+  `semcache demo — ${mock ? `offline mock model at ${mock.url} (600 ms latency)` : 'HolySheep API'}, ${store ? 'Redis store' : 'in-memory store'}\n`,
+);
 
 await ask('1. first question', 'What is the capital of France?', 'miss');
 await ask('2. same question again', 'What is the capital of France?', 'exact');
@@ -58,7 +69,11 @@ await ask('5. its opposite', 'Turn off the kitchen light', 'miss (guard: on/off)
 
 const beforeBurst = upstreamCalls;
 const burstStarted = performance.now();
-const burst = await Promise.all(Array.from({ length: 20 }, () => generateText({ model, prompt: 'Give me one tip for writing clear code.' })));
+const burst = await Promise.all(
+  Array.from({ length: 20 }, () =>
+    generateText({ model, prompt: 'Give me one tip for writing clear code.' }),
+  ),
+);
 rows.push({
   step: '6. 20 concurrent identical',
   prompt: 'Give me one tip for writing clear code.',
@@ -74,18 +89,30 @@ for (const [step, expected] of [
 ] as const) {
   const before = upstreamCalls;
   const started = performance.now();
-  const result = streamText({ model, prompt: 'Explain in two sentences why caching LLM answers saves money.' });
+  const result = streamText({
+    model,
+    prompt: 'Explain in two sentences why caching LLM answers saves money.',
+  });
   let firstChunkMs = 0;
   for await (const _ of result.textStream) firstChunkMs ||= performance.now() - started;
-  const hit = ((await result.providerMetadata)?.semcache as { hit: string } | undefined)?.hit ?? 'miss';
+  const hit =
+    ((await result.providerMetadata)?.semcache as { hit: string } | undefined)?.hit ?? 'miss';
   const latencyMs = performance.now() - started;
   latencies[hit === 'miss' ? 'miss' : 'hit'].push(latencyMs);
-  rows.push({ step, prompt: '(stream) Explain in two sentences…', result: `${hit}, first chunk ${firstChunkMs.toFixed(0)} ms`, upstream: upstreamCalls - before, latencyMs, expected });
+  rows.push({
+    step,
+    prompt: '(stream) Explain in two sentences…',
+    result: `${hit}, first chunk ${firstChunkMs.toFixed(0)} ms`,
+    upstream: upstreamCalls - before,
+    latencyMs,
+    expected,
+  });
 }
 
 printTable(rows);
 const stats = cache.stats();
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
+const median = (values: number[]) =>
+  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
 console.log(`
 Totals: ${upstreamCalls} upstream calls for ${rows.length - 1 + 20} requests; hits: ${stats.exactHits} exact, ${stats.semanticHits} semantic; ${stats.coalesced} coalesced; ${stats.vetoes} semantic candidates vetoed by guards
 Median latency: hit ${median(latencies.hit).toFixed(1)} ms vs miss ${median(latencies.miss).toFixed(0)} ms
@@ -97,9 +124,17 @@ await mock?.close();
 
 function printTable(table: Row[]) {
   const header = ['step', 'prompt', 'cache', 'upstream', 'latency', 'expected'];
-  const lines = table.map((r) => [r.step, r.prompt.length > 42 ? `${r.prompt.slice(0, 41)}…` : r.prompt, r.result, String(r.upstream), `${r.latencyMs.toFixed(r.latencyMs < 10 ? 2 : 0)} ms`, r.expected]);
+  const lines = table.map((r) => [
+    r.step,
+    r.prompt.length > 42 ? `${r.prompt.slice(0, 41)}…` : r.prompt,
+    r.result,
+    String(r.upstream),
+    `${r.latencyMs.toFixed(r.latencyMs < 10 ? 2 : 0)} ms`,
+    r.expected,
+  ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] ?? '').length)));
-  const format = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' | ')} |`;
+  const format = (cells: string[]) =>
+    `| ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' | ')} |`;
   console.log(format(header));
   console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
   for (const line of lines) console.log(format(line));
@@ -108,6 +143,11 @@ function printTable(table: Row[]) {
 async function openStore(): Promise<CacheStore | undefined> {
   const url = process.env.REDIS_URL;
   if (!url) return undefined;
-  const [{ RedisStore }, { Redis }] = await Promise.all([import('@semcache/redis'), import('ioredis')]);
-  return new RedisStore({ client: new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1 }) });
+  const [{ RedisStore }, { Redis }] = await Promise.all([
+    import('@semcache/redis'),
+    import('ioredis'),
+  ]);
+  return new RedisStore({
+    client: new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1 }),
+  });
 }

@@ -1,0 +1,10 @@
+export type { ChatUsage, MockToolCall } from './chat-answer.js';
+export { cosineSimilarity, embedText } from './embedding.js';
+export { defaultEmbeddingDimensions } from './embeddings-response.js';
+export type { CutStreamOptions, FailNextOptions } from './fault-plan.js';
+export type { JsonObject } from './json.js';
+export { mockModelIds } from './models.js';
+export type { MockErrorStatus, OpenAIErrorBody } from './openai-error.js';
+export type { MockRequestCounts, MockRequestLogEntry } from './request-log.js';
+export { type SchemaSampleOptions, sampleFromSchema } from './schema-sample.js';
+export { type MockOpenAIOptions, type MockOpenAIServer, startMockOpenAI } from './server.js';
