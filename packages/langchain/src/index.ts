@@ -1,14 +1,11 @@
 export type { CacheInfo } from './cache-info.js';
 export { readCacheInfo } from './cache-info.js';
 export type { LangChainCacheOptions } from './cache-options.js';
+export type { FailureHandler } from './failure-handler.js';
 export type { LangChainEmbedderOptions } from './langchain-embedder.js';
 export { langchainEmbedder } from './langchain-embedder.js';
-export { parseLlmKey } from './parse-llm-key.js';
-export type { ParsedPrompt } from './parse-prompt.js';
-export { parsePrompt } from './parse-prompt.js';
 export type { SemanticCacheOptions, SemanticCacheOverrides } from './semantic-cache.js';
 export { SemanticCache } from './semantic-cache.js';
-export { isSecretName, looksLikeCredential } from './strip-secrets.js';
 export type { LangChainRequest } from './to-cache-request.js';
 export { toCacheRequest } from './to-cache-request.js';
 export type { CacheableChatModel, WithSemanticCacheOptions } from './with-semantic-cache.js';
