@@ -28,6 +28,8 @@ export { CircuitBreaker } from './circuit-breaker.js';
 export type { CacheEntry, EntryUsage } from './codec.js';
 export { codecVersion, decodeEntry, encodeEntry } from './codec.js';
 export type { Embedder } from './embedder.js';
+export type { EncryptionKey, EncryptionOptions, EntryCipher } from './encryption.js';
+export { createEntryCipher } from './encryption.js';
 export type { SemcacheErrorCode } from './errors.js';
 export { isSemcacheError, SemcacheError } from './errors.js';
 export type { CacheEventListener, CacheEventName, CacheEvents, MissReason } from './events.js';

@@ -10,6 +10,7 @@ import type { CacheStore } from './cache-store.js';
 import { CircuitBreaker, type CircuitBreakerOptions } from './circuit-breaker.js';
 import { type CacheEntry, decodeEntry, type EntryUsage, encodeEntry } from './codec.js';
 import type { Embedder } from './embedder.js';
+import { createEntryCipher, type EncryptionOptions } from './encryption.js';
 import { SemcacheError } from './errors.js';
 import {
   CacheEventEmitter,
@@ -71,6 +72,11 @@ export interface SemanticCacheOptions {
   candidates?: number;
   /** Prices for the saved-cost estimate, merged over `defaultPrices`. */
   prices?: Readonly<Record<string, ModelPrice>>;
+  /**
+   * Encrypts stored entries (AES-256-GCM), including the prompt text kept for the guards. Vectors,
+   * keys and TTLs stay in clear because matching needs them. Default: off.
+   */
+  encryption?: EncryptionOptions;
   /** Clock, for tests. Default `Date.now`. */
   now?: () => number;
 }
@@ -228,6 +234,7 @@ export function createSemanticCache(options: SemanticCacheOptions = {}): Semanti
   const prices = { ...defaultPrices, ...options.prices };
   const now = options.now ?? Date.now;
   const breaker = new CircuitBreaker(options.circuitBreaker);
+  const cipher = options.encryption ? createEntryCipher(options.encryption) : undefined;
   const events = new CacheEventEmitter();
   const flights = new SingleFlight<ComputedResponse>();
   const latency = new LatencyHistogram();
@@ -335,7 +342,7 @@ export function createSemanticCache(options: SemanticCacheOptions = {}): Semanti
     payload: string,
   ): Promise<CacheEntry | undefined> {
     try {
-      return decodeEntry(payload);
+      return decodeEntry(cipher ? cipher.decrypt(payload) : payload);
     } catch (error) {
       counters.corruptEntries++;
       reportError('decode', error);
@@ -466,7 +473,7 @@ export function createSemanticCache(options: SemanticCacheOptions = {}): Semanti
     const createdAt = now();
     let payload: string;
     try {
-      payload = encodeEntry({
+      const encoded = encodeEntry({
         key: keys.exactKey,
         value: response.value,
         modelId: response.modelId ?? request.model.id,
@@ -475,6 +482,7 @@ export function createSemanticCache(options: SemanticCacheOptions = {}): Semanti
         ...(vector && keys.semanticText !== undefined ? { text: keys.semanticText } : {}),
         ...(response.usage ? { usage: response.usage } : {}),
       });
+      payload = cipher ? cipher.encrypt(encoded) : encoded;
     } catch (error) {
       reportError(
         'encode',
