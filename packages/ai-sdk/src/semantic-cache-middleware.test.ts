@@ -214,12 +214,14 @@ describe('semanticCacheMiddleware with generateText', () => {
     expect((await call({}, 'where is the eiffel tower')).providerMetadata?.semcache).toMatchObject({
       hit: 'semantic',
     });
-    // 'Where is Eiffel tower?' scores ~0.87 against the stored question: below the 0.9 default.
+    // 'Where exactly is the Eiffel tower?' scores ~0.84 against the stored question: below the 0.88 default.
     expect(
-      (await call({ threshold: 0.8 }, 'Where is Eiffel tower?')).providerMetadata?.semcache,
+      (await call({ threshold: 0.8 }, 'Where exactly is the Eiffel tower?')).providerMetadata
+        ?.semcache,
     ).toMatchObject({ hit: 'semantic' });
     expect(
-      (await call({ bypass: false }, 'Where is Eiffel tower?')).providerMetadata?.semcache,
+      (await call({ bypass: false }, 'Where exactly is the Eiffel tower?')).providerMetadata
+        ?.semcache,
     ).toEqual({ hit: 'miss' });
     expect((await call({ ttlSeconds: 60 })).providerMetadata?.semcache).toMatchObject({
       hit: 'exact',

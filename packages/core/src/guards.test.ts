@@ -54,3 +54,15 @@ describe('guards', () => {
     expect(vetoReason([], 'turn on', 'turn off')).toBeUndefined();
   });
 });
+
+describe('wordOrderGuard', () => {
+  test('vetoes swapped roles in long sentences but lets short questions reorder', () => {
+    expect(
+      veto(
+        'In 2005 the Swedish club Kalmar signed the striker after he left the Serbian club Cacak for a fee',
+        'In 2005 the Serbian club Cacak signed the striker after he left the Swedish club Kalmar for a fee',
+      ),
+    ).toBe('word order differs');
+    expect(veto('what is the capital of france', 'capital of france what is the')).toBeUndefined();
+  });
+});

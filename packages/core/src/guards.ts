@@ -265,12 +265,34 @@ export const identifierGuard: SemanticGuard = (query, candidate) => {
   return undefined;
 };
 
+/** Texts shorter than this many words may reorder freely ("capital of France, what is it?"). */
+const orderSensitiveWords = 12;
+
+/**
+ * Vetoes long texts (12 words or more each) whose shared words appear in a different order:
+ * in a long sentence a swap usually changes who did what to whom ("A beat B in 2005, then joined
+ * C" vs "B beat A ..."), while short questions are often reordered without a change of meaning.
+ */
+export const wordOrderGuard: SemanticGuard = (query, candidate) => {
+  const a = segmentWords(normalizeText(query));
+  const b = segmentWords(normalizeText(candidate));
+  if (a.length < orderSensitiveWords || b.length < orderSensitiveWords) return undefined;
+  const inB = new Set(b);
+  const inA = new Set(a);
+  const sharedA = a.filter((word) => inB.has(word));
+  const sharedB = b.filter((word) => inA.has(word));
+  return longestCommonSubsequence(sharedA, sharedB) < Math.min(sharedA.length, sharedB.length)
+    ? 'word order differs'
+    : undefined;
+};
+
 /** The guards on by default, in the order they run. */
 export const defaultGuards: readonly SemanticGuard[] = [
   numbersGuard,
   negationGuard,
   antonymGuard,
   identifierGuard,
+  wordOrderGuard,
 ];
 
 /** Runs `guards` in order; the first veto reason, or `undefined` when all allow the hit. */
@@ -342,6 +364,19 @@ function containsIdentifier(text: string, words: Set<string>, identifier: string
   const lower = normalizeText(identifier).replace(/^["'`“「]|["'`”」]$/gu, '');
   if (words.has(lower)) return true;
   return normalizeText(text).includes(lower);
+}
+
+function longestCommonSubsequence(a: readonly string[], b: readonly string[]): number {
+  const row = new Array<number>(b.length + 1).fill(0);
+  for (let i = 1; i <= a.length; i++) {
+    let diagonal = 0;
+    for (let j = 1; j <= b.length; j++) {
+      const above = row[j] as number;
+      row[j] = a[i - 1] === b[j - 1] ? diagonal + 1 : Math.max(above, row[j - 1] as number);
+      diagonal = above;
+    }
+  }
+  return row[b.length] as number;
 }
 
 function sameMultiset(a: string[], b: string[]): boolean {

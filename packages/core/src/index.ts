@@ -41,6 +41,7 @@ export {
   negationGuard,
   numbersGuard,
   vetoReason,
+  wordOrderGuard,
 } from './guards.js';
 export { hash32, sha256Hex } from './hash.js';
 export type { JsonObject, JsonValue } from './json.js';

@@ -19,8 +19,8 @@ describe('lexicalEmbedder', () => {
   });
 
   test('its id names the version and dimensions', () => {
-    expect(lexicalEmbedder().id).toBe('lexical-v1-512');
-    expect(lexicalEmbedder({ dimensions: 256 }).id).toBe('lexical-v1-256');
+    expect(lexicalEmbedder().id).toBe('lexical-v2-512');
+    expect(lexicalEmbedder({ dimensions: 256 }).id).toBe('lexical-v2-256');
     expect(() => lexicalEmbedder({ dimensions: 3 })).toThrow(/dimensions/);
   });
 

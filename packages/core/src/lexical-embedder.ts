@@ -9,7 +9,7 @@ export interface LexicalEmbedderOptions {
   dimensions?: number;
 }
 
-const version = 1;
+const version = 2;
 
 /** Words that carry little meaning; down-weighted, never dropped (so "to be or not to be" works). */
 const stopWords = new Set(
@@ -18,7 +18,7 @@ const stopWords = new Set(
   ),
 );
 
-const groupWeights = { word: 1, bigram: 0.55, trigram: 0.75 };
+const groupWeights = { word: 1, bigram: 0.3, trigram: 1 };
 const stopWordWeight = 0.35;
 
 /**
@@ -53,8 +53,7 @@ export function lexicalVector(text: string, dimensions: number): Float32Array {
       `lexicalEmbedder: expected a string, got ${typeof text}.`,
     );
   }
-  const normalized = normalizeText(text);
-  const words = segmentWords(normalized);
+  const words = segmentWords(expandContractions(normalizeText(text))).map(stemPlural);
   const vector = new Float32Array(dimensions);
   const group = new Float32Array(dimensions);
 
@@ -72,6 +71,31 @@ export function lexicalVector(text: string, dimensions: number): Float32Array {
   mergeGroup(vector, group, groupWeights.trigram);
 
   return normalize(vector);
+}
+
+const contractions: ReadonlyArray<readonly [RegExp, string]> = [
+  [/[’']s\b/gu, ' is'],
+  [/n[’']t\b/gu, ' not'],
+  [/[’']re\b/gu, ' are'],
+  [/[’']m\b/gu, ' am'],
+  [/[’']ll\b/gu, ' will'],
+  [/[’']ve\b/gu, ' have'],
+  [/[’']d\b/gu, ' would'],
+];
+
+/** "what's" → "what is", "don't" → "do not": the two spellings then share their features. */
+function expandContractions(text: string): string {
+  let expanded = text;
+  for (const [pattern, replacement] of contractions)
+    expanded = expanded.replace(pattern, replacement);
+  return expanded;
+}
+
+/** A light English stemmer: plural "-s" only ("passwords" → "password"), never "-ss" or short words. */
+function stemPlural(word: string): string {
+  return word.length > 4 && word.endsWith('s') && !word.endsWith('ss') && /[a-z]s$/u.test(word)
+    ? word.slice(0, -1)
+    : word;
 }
 
 function addFeature(group: Float32Array, feature: string, weight: number): void {

@@ -1,0 +1,157 @@
+import type { LanguageModelV4, LanguageModelV4CallOptions } from '@ai-sdk/provider';
+import { semanticCacheMiddleware } from '@semcache/ai-sdk';
+import { createSemanticCache, lexicalEmbedder, MemoryStore } from '@semcache/core';
+import { generateText, wrapLanguageModel } from 'ai';
+import { type Pair, pairSets, readPairs } from './pair-data.ts';
+import {
+  type ReplayScore,
+  replayPlan,
+  replayWithEmbedder,
+  replayWithJaccard,
+  type Served,
+  scoreReplay,
+} from './quality-replay.ts';
+
+/** Thresholds reported for the lexical embedder sweep. */
+const thresholds = [0.84, 0.86, 0.88, 0.9, 0.92];
+
+interface SetResult {
+  set: string;
+  pairs: number;
+  asked: number;
+  baseline: ReplayScore;
+  lexicalNoGuards: ReplayScore[];
+  lexicalGuards: ReplayScore[];
+  middlewareDefaults: ReplayScore;
+}
+
+/**
+ * Section 6: quality of semantic matching on the labelled pair sets (cache replay: every distinct
+ * `a` stored with its own answer, every `b` asked). Reports the baseline (word-set Jaccard ≥ 0.85),
+ * the lexical embedder with and without guards over thresholds, and the public middleware with
+ * default settings. `quick` uses the first 3,000 pairs of each set.
+ */
+export async function runQuality(options: { dataDir: string; quick: boolean }) {
+  const results: SetResult[] = [];
+  for (const set of pairSets) {
+    const all = readPairs(options.dataDir, set);
+    const pairs = options.quick ? all.slice(0, 3000) : all;
+    const embedder = lexicalEmbedder();
+    const plain = await replayWithEmbedder(pairs, embedder, { guards: [] });
+    const guarded = await replayWithEmbedder(pairs, embedder);
+    results.push({
+      set,
+      pairs: pairs.length,
+      asked: replayPlan(pairs).asked.length,
+      baseline: scoreReplay(pairs, replayWithJaccard(pairs, 0.85), 0),
+      lexicalNoGuards: thresholds.map((t) => scoreReplay(pairs, plain, t)),
+      lexicalGuards: thresholds.map((t) => scoreReplay(pairs, guarded, t)),
+      middlewareDefaults: scoreReplay(pairs, await replayThroughMiddleware(pairs), 0),
+    });
+  }
+  return { markdown: toMarkdown(results, options.quick), results };
+}
+
+/** The public path: `semanticCacheMiddleware` with default settings around a model that answers with the prompt's entry number. */
+async function replayThroughMiddleware(pairs: Pair[]): Promise<Served[]> {
+  const { entries, entryIndex, asked } = replayPlan(pairs);
+  // Default settings except capacity: the default 10,000-entry store would evict part of a large set.
+  const cache = createSemanticCache({
+    store: new MemoryStore({ maxEntries: entries.length + 1, maxBytes: 2 ** 31 }),
+  });
+  const model = wrapLanguageModel({
+    model: answeringModel(entryIndex),
+    middleware: semanticCacheMiddleware({ cache }),
+  });
+  for (const text of entries) await generateText({ model, prompt: text });
+  const served: Served[] = [];
+  for (const { pair, i } of asked) {
+    const result = await generateText({ model, prompt: pair.b });
+    const meta = result.providerMetadata?.semcache as
+      | { hit?: string; similarity?: number }
+      | undefined;
+    const hit = meta?.hit === 'semantic' || meta?.hit === 'exact';
+    served.push({
+      pair: i,
+      entry: hit ? Number(result.text) : -1,
+      similarity: hit ? (meta?.similarity ?? 1) : 0,
+    });
+  }
+  await cache.close();
+  return served;
+}
+
+function answeringModel(entryIndex: Map<string, number>): LanguageModelV4 {
+  const textOf = (params: LanguageModelV4CallOptions) => {
+    const last = params.prompt.at(-1);
+    const part = last?.role === 'user' ? last.content[0] : undefined;
+    return part?.type === 'text' ? part.text : '';
+  };
+  return {
+    specificationVersion: 'v4',
+    provider: 'bench',
+    modelId: 'gpt-4.1',
+    supportedUrls: {},
+    doGenerate: async (params) => ({
+      content: [{ type: 'text', text: String(entryIndex.get(textOf(params)) ?? -1) }],
+      finishReason: { unified: 'stop', raw: 'stop' },
+      usage: {
+        inputTokens: { total: 10, noCache: 10, cacheRead: undefined, cacheWrite: undefined },
+        outputTokens: { total: 10, text: 10, reasoning: undefined },
+      },
+      warnings: [],
+    }),
+    doStream: async () => {
+      throw new Error('not used');
+    },
+  };
+}
+
+const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
+
+function toMarkdown(results: SetResult[], quick: boolean): string {
+  const lines: string[] = [];
+  lines.push(
+    `### 6. Quality (cache replay${quick ? ', first 3,000 pairs of each set' : ', all pairs'})`,
+    '',
+  );
+  lines.push(
+    'Recall = label-1 questions served their own entry; FPR = label-0 questions served their own entry (a known wrong answer); other = questions served some other entry.',
+    '',
+  );
+  lines.push(
+    '| set | asked | baseline Jaccard ≥ 0.85 recall / FPR | defaults (middleware) recall / FPR / other | FPR ≤ 2 % | recall ≥ baseline |',
+  );
+  lines.push('|---|---|---|---|---|---|');
+  for (const r of results) {
+    const d = r.middlewareDefaults;
+    lines.push(
+      `| ${r.set} | ${r.asked} | ${pct(r.baseline.recall)} / ${pct(r.baseline.falsePositiveRate)} | ${pct(d.recall)} / ${pct(d.falsePositiveRate)} / ${pct(d.otherHitRate)} | ${d.falsePositiveRate <= 0.02 ? 'met' : '**NOT met**'} | ${d.recall >= r.baseline.recall ? 'met' : '**NOT met**'}${r.set === 'qqp-dev' ? ` (×${(d.recall / Math.max(r.baseline.recall, 1e-9)).toFixed(1)}; target ×3: ${d.recall >= 3 * r.baseline.recall ? 'met' : '**NOT met**'})` : ''} |`,
+    );
+  }
+  lines.push(
+    '',
+    'Lexical embedder (512-d) over thresholds, recall / FPR / other, without and with the default guards:',
+    '',
+  );
+  lines.push(`| set | guards | ${thresholds.map((t) => `@${t}`).join(' | ')} |`);
+  lines.push(`|---|---|${thresholds.map(() => '---').join('|')}|`);
+  for (const r of results) {
+    for (const [label, scores] of [
+      ['none', r.lexicalNoGuards],
+      ['default', r.lexicalGuards],
+    ] as const) {
+      lines.push(
+        `| ${r.set} | ${label} | ${scores.map((s) => `${pct(s.recall)} / ${pct(s.falsePositiveRate)} / ${pct(s.otherHitRate)}`).join(' | ')} |`,
+      );
+    }
+  }
+  return lines.join('\n');
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const dataDir =
+    process.argv.find((arg, i) => process.argv[i - 1] === '--data') ?? '../shared/data';
+  const { markdown } = await runQuality({ dataDir, quick: process.argv.includes('--quick') });
+  console.log(markdown);
+}
