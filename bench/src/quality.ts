@@ -151,7 +151,7 @@ function toMarkdown(results: SetResult[], quick: boolean): string {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const dataDir =
-    process.argv.find((arg, i) => process.argv[i - 1] === '--data') ?? '../shared/data';
+    process.argv.find((_, i) => process.argv[i - 1] === '--data') ?? '../shared/data';
   const { markdown } = await runQuality({ dataDir, quick: process.argv.includes('--quick') });
   console.log(markdown);
 }
