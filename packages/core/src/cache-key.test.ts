@@ -167,3 +167,11 @@ describe('deriveCacheKeys', () => {
     expect(deriveCacheKeys(variants.tenant!).tenant).toBe('acme');
   });
 });
+
+test('tenants are compared exactly: canonically equivalent names are still different tenants', () => {
+  const request: CacheRequest = { model: { provider: 'p', id: 'm' }, messages: [] };
+  const composed = deriveCacheKeys({ ...request, scope: { tenant: 'caf\u00e9' } });
+  const decomposed = deriveCacheKeys({ ...request, scope: { tenant: 'cafe\u0301' } });
+  expect(composed.exactKey).not.toBe(decomposed.exactKey);
+  expect(composed.contextKey).not.toBe(decomposed.contextKey);
+});

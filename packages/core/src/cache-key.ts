@@ -54,7 +54,12 @@ export function deriveCacheKeys(request: CacheRequest, options: CacheKeyOptions 
     tools: request.tools,
     toolChoice: request.toolChoice,
     responseFormat: request.responseFormat,
-    scope: { tenant, namespace },
+    // Scope ids are compared code unit by code unit, never Unicode-normalised: two tenants whose
+    // names are canonically equivalent are still two tenants.
+    scope: {
+      tenant: tenant === undefined ? undefined : codeUnits(tenant),
+      namespace: codeUnits(namespace),
+    },
   };
   const exactJson = canonicalJson({ ...base, messages });
   const exactKey = sha256Hex(`exact:${exactJson}`);
@@ -81,6 +86,10 @@ export function deriveCacheKeys(request: CacheRequest, options: CacheKeyOptions 
   }
   const contextKey = sha256Hex(`context:${canonicalJson(contextMaterial)}`);
   return { exactKey, contextKey, semanticText, namespace, tenant, size: exactJson.length };
+}
+
+function codeUnits(id: string): string {
+  return Buffer.from(id, 'utf16le').toString('hex');
 }
 
 function textOnly(message: CacheMessage): string | undefined {

@@ -1,4 +1,4 @@
-import { SemcacheError } from './errors.js';
+import { describeValue, SemcacheError } from './errors.js';
 
 /**
  * Serialises `value` to canonical JSON: object keys sorted, `undefined` dropped, `-0` written as
@@ -10,11 +10,20 @@ import { SemcacheError } from './errors.js';
  */
 export function canonicalJson(value: unknown): string {
   const parts: string[] = [];
-  write(value, parts, new Set(), '$');
+  write(value, parts, new Set(), '$', 0);
   return parts.join('');
 }
 
-function write(value: unknown, out: string[], ancestors: Set<object>, path: string): void {
+/** Deeper data is refused rather than risking a stack overflow. */
+const maxDepth = 256;
+
+function write(
+  value: unknown,
+  out: string[],
+  ancestors: Set<object>,
+  path: string,
+  depth: number,
+): void {
   switch (typeof value) {
     case 'string':
       out.push(JSON.stringify(value.normalize('NFC')));
@@ -23,7 +32,7 @@ function write(value: unknown, out: string[], ancestors: Set<object>, path: stri
       if (!Number.isFinite(value)) {
         throw new SemcacheError(
           'INVALID_REQUEST',
-          `Cannot key a request with a non-finite number (${String(value)}) at ${path}; pass a finite number or leave the field out.`,
+          `Cannot key a request with a non-finite number (${describeValue(value)}) at ${path}; pass a finite number or leave the field out.`,
         );
       }
       out.push(Object.is(value, -0) ? '0' : JSON.stringify(value));
@@ -62,6 +71,12 @@ function write(value: unknown, out: string[], ancestors: Set<object>, path: stri
     out.push(JSON.stringify(value.href));
     return;
   }
+  if (depth >= maxDepth) {
+    throw new SemcacheError(
+      'INVALID_REQUEST',
+      `Cannot key a request nested deeper than ${maxDepth} levels (at ${path.slice(0, 80)}…); pass flatter data.`,
+    );
+  }
   if (ancestors.has(value)) {
     throw new SemcacheError(
       'INVALID_REQUEST',
@@ -73,7 +88,7 @@ function write(value: unknown, out: string[], ancestors: Set<object>, path: stri
     out.push('[');
     for (let i = 0; i < value.length; i++) {
       if (i > 0) out.push(',');
-      write(value[i], out, ancestors, `${path}[${i}]`);
+      write(value[i], out, ancestors, `${path}[${i}]`, depth + 1);
     }
     out.push(']');
   } else {
@@ -86,7 +101,7 @@ function write(value: unknown, out: string[], ancestors: Set<object>, path: stri
     keys.forEach(([normalized, key], i) => {
       if (i > 0) out.push(',');
       out.push(JSON.stringify(normalized), ':');
-      write(record[key], out, ancestors, `${path}.${key}`);
+      write(record[key], out, ancestors, `${path}.${key}`, depth + 1);
     });
     out.push('}');
   }

@@ -38,6 +38,13 @@ interface Envelope {
 
 /** Encodes an entry as a compact, versioned JSON envelope. */
 export function encodeEntry(entry: CacheEntry): string {
+  const kind = typeof entry.value;
+  if (kind === 'undefined' || kind === 'function' || kind === 'symbol' || kind === 'bigint') {
+    throw new SemcacheError(
+      'INVALID_REQUEST',
+      `A ${kind} is not a JSON value; only JSON data can be cached.`,
+    );
+  }
   const envelope: Envelope = {
     v: codecVersion,
     k: entry.key,

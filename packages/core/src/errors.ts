@@ -33,3 +33,24 @@ export class SemcacheError extends Error {
 export function isSemcacheError(error: unknown, code?: SemcacheErrorCode): error is SemcacheError {
   return error instanceof SemcacheError && (code === undefined || error.code === code);
 }
+
+/**
+ * A short, safe description of any value for an error message: never throws (null-prototype
+ * objects, throwing getters) and never runs long (cut at 60 characters).
+ */
+export function describeValue(value: unknown): string {
+  let text: string;
+  try {
+    text =
+      typeof value === 'string'
+        ? JSON.stringify(value)
+        : typeof value === 'object' && value !== null
+          ? Array.isArray(value)
+            ? 'an array'
+            : 'an object'
+          : String(value);
+  } catch {
+    text = typeof value;
+  }
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}

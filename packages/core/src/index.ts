@@ -31,7 +31,7 @@ export type { Embedder } from './embedder.js';
 export type { EncryptionKey, EncryptionOptions, EntryCipher } from './encryption.js';
 export { createEntryCipher } from './encryption.js';
 export type { SemcacheErrorCode } from './errors.js';
-export { isSemcacheError, SemcacheError } from './errors.js';
+export { describeValue, isSemcacheError, SemcacheError } from './errors.js';
 export type { CacheEventListener, CacheEventName, CacheEvents, MissReason } from './events.js';
 export type { SemanticGuard } from './guards.js';
 export {

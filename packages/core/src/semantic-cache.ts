@@ -6,12 +6,12 @@ import {
   isStorableResponse,
 } from './cache-policy.js';
 import type { CacheRequest } from './cache-request.js';
-import type { CacheStore } from './cache-store.js';
+import type { CacheStore, StoreMatch } from './cache-store.js';
 import { CircuitBreaker, type CircuitBreakerOptions } from './circuit-breaker.js';
 import { type CacheEntry, decodeEntry, type EntryUsage, encodeEntry } from './codec.js';
 import type { Embedder } from './embedder.js';
 import { createEntryCipher, type EncryptionOptions } from './encryption.js';
-import { SemcacheError } from './errors.js';
+import { describeValue, SemcacheError } from './errors.js';
 import {
   CacheEventEmitter,
   type CacheEventListener,
@@ -258,7 +258,7 @@ export function createSemanticCache(options: SemanticCacheOptions = {}): Semanti
         ? error
         : new SemcacheError(
             'STORE_UNAVAILABLE',
-            `${store.name} store: ${operation} failed: ${error instanceof Error ? error.message : String(error)}. The call went on without the cache.`,
+            `${store.name} store: ${operation} failed: ${error instanceof Error ? error.message : describeValue(error)}. The call went on without the cache.`,
             { cause: error },
           );
     events.emit('error', { operation, error: wrapped });
@@ -310,7 +310,7 @@ export function createSemanticCache(options: SemanticCacheOptions = {}): Semanti
             ? error
             : new SemcacheError(
                 'EMBEDDER_FAILED',
-                `Embedder ${embedder.id} failed: ${String(error)}. Semantic matching was skipped for this call.`,
+                `Embedder ${embedder.id} failed: ${describeValue(error)}. Semantic matching was skipped for this call.`,
                 { cause: error },
               ),
         );
@@ -377,7 +377,7 @@ export function createSemanticCache(options: SemanticCacheOptions = {}): Semanti
     const { keys } = entry;
     const exact = await storeOp('get', () => store.get(keys.namespace, keys.exactKey));
     if (!exact.ok) return { kind: 'miss', reason: 'store-error' };
-    if (exact.value !== undefined) {
+    if (typeof exact.value === 'string') {
       const decoded = await decodeOrDrop(keys.namespace, keys.exactKey, exact.value);
       if (decoded && decoded.key === keys.exactKey && decoded.expiresAt > now())
         return toHit('exact', decoded, 1);
@@ -396,8 +396,15 @@ export function createSemanticCache(options: SemanticCacheOptions = {}): Semanti
       }),
     );
     if (!found.ok) return { kind: 'miss', reason: 'store-error' };
-    for (const match of found.value) {
-      if (match.similarity < minSimilarity) continue;
+    if (!Array.isArray(found.value)) {
+      reportError(
+        'search',
+        new Error(`search returned ${typeof found.value}, not an array of matches`),
+      );
+      return { kind: 'miss', reason: 'store-error' };
+    }
+    for (const match of found.value as unknown[]) {
+      if (!isStoreMatch(match) || match.similarity < minSimilarity) continue;
       const decoded = await decodeOrDrop(keys.namespace, match.key, match.payload);
       if (
         !decoded ||
@@ -488,7 +495,7 @@ export function createSemanticCache(options: SemanticCacheOptions = {}): Semanti
         'encode',
         new SemcacheError(
           'INVALID_REQUEST',
-          `Response could not be encoded as JSON: ${String(error)}; it was not cached.`,
+          `Response could not be encoded as JSON: ${describeValue(error)}; it was not cached.`,
           { cause: error },
         ),
       );
@@ -633,11 +640,21 @@ export function createSemanticCache(options: SemanticCacheOptions = {}): Semanti
   };
 }
 
+function isStoreMatch(value: unknown): value is StoreMatch {
+  if (typeof value !== 'object' || value === null) return false;
+  const match = value as Partial<StoreMatch>;
+  return (
+    typeof match.key === 'string' &&
+    typeof match.payload === 'string' &&
+    typeof match.similarity === 'number'
+  );
+}
+
 function checkThreshold(value: number, name: string): number {
   if (typeof value !== 'number' || !(value >= 0 && value <= 1)) {
     throw new SemcacheError(
       'INVALID_OPTIONS',
-      `${name} must be a cosine similarity in [0, 1], got ${String(value)}.`,
+      `${name} must be a cosine similarity in [0, 1], got ${describeValue(value)}.`,
     );
   }
   return value;
@@ -647,7 +664,7 @@ function checkTtl(value: number): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
     throw new SemcacheError(
       'INVALID_OPTIONS',
-      `ttlSeconds must be a positive number, got ${String(value)}.`,
+      `ttlSeconds must be a positive number, got ${describeValue(value)}.`,
     );
   }
   return value;

@@ -25,7 +25,7 @@ test.each([
       model: { provider: 'p', id: 'm' },
       messages: [{ role: 'user', content: [{ type: 'video' }] }],
     },
-    /unknown part type video/,
+    /unknown part type "video"/,
   ],
   [
     { model: { provider: 'p', id: 'm' }, messages: [], params: { topP: Number.POSITIVE_INFINITY } },

@@ -1,5 +1,5 @@
 import type { CacheMessage, CachePart, CacheRequest } from './cache-request.js';
-import { SemcacheError } from './errors.js';
+import { describeValue, SemcacheError } from './errors.js';
 import type { JsonObject } from './json.js';
 
 const roles = new Set(['system', 'user', 'assistant', 'tool']);
@@ -40,7 +40,7 @@ export function validateCacheRequest(request: unknown): CacheRequest {
     for (const name of numericParams) {
       const value = params[name];
       if (value !== undefined && (typeof value !== 'number' || !Number.isFinite(value))) {
-        fail(`params.${name}`, `must be a finite number or undefined, got ${String(value)}`);
+        fail(`params.${name}`, `must be a finite number or undefined, got ${describeValue(value)}`);
       }
     }
     const stop = params.stopSequences;
@@ -67,7 +67,7 @@ function validateMessage(message: unknown, path: string): CacheMessage {
   if (typeof message.role !== 'string' || !roles.has(message.role)) {
     fail(
       `${path}.role`,
-      `must be one of system, user, assistant, tool; got ${String(message.role)}`,
+      `must be one of system, user, assistant, tool; got ${describeValue(message.role)}`,
     );
   }
   const role = message.role as CacheMessage['role'];
@@ -106,7 +106,7 @@ function validatePart(part: unknown, path: string): CachePart {
       }
       break;
     default:
-      fail(`${path}.type`, `unknown part type ${String(part.type)}`);
+      fail(`${path}.type`, `unknown part type ${describeValue(part.type)}`);
   }
   return part as CachePart;
 }
