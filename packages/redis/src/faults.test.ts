@@ -1,0 +1,139 @@
+import { randomBytes } from 'node:crypto';
+import {
+  type CacheRequest,
+  createSemanticCache,
+  type SemanticCache,
+  type SemcacheError,
+} from '@semcache/core';
+import { afterEach, describe, expect, test } from 'vitest';
+import { RedisStore } from './redis-store.js';
+import { type RedisServer, startRedisServer } from './testing.js';
+
+// These tests stop, freeze and fill a server, so each starts a private one (never REDIS_URL).
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function setup(args: string[] = []): Promise<{
+  server: RedisServer;
+  store: RedisStore;
+  cache: SemanticCache;
+  errors: SemcacheError[];
+}> {
+  const server = await startRedisServer({ useEnvUrl: false, args });
+  cleanups.push(() => server.stop());
+  // The options the README recommends, with a fast reconnect for the test.
+  const client = server.client({
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    retryStrategy: () => 20,
+  });
+  await new Promise((resolve) => client.once('ready', resolve));
+  const store = new RedisStore({ client });
+  cleanups.push(() => store.close());
+  await store.whenSynced();
+  const cache = createSemanticCache({
+    store,
+    storeTimeoutMs: 100,
+    circuitBreaker: { failureThreshold: 3, cooldownMs: 100 },
+  });
+  const errors: SemcacheError[] = [];
+  cache.on('error', ({ error }) => errors.push(error));
+  return { server, store, cache, errors };
+}
+
+function request(text: string): CacheRequest {
+  return {
+    model: { provider: 'test', id: 'model' },
+    messages: [{ role: 'user', content: [{ type: 'text', text }] }],
+  };
+}
+
+const compute = (value: string) => async () => ({ value, finishReason: 'stop' });
+
+async function until(condition: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+describe('Redis faults never fail a call', () => {
+  test('killed and restarted mid-traffic: every call succeeds and caching resumes', async () => {
+    const { server, store, cache } = await setup();
+    let calls = 0;
+    let failures = 0;
+    let running = true;
+    const traffic = (async () => {
+      while (running) {
+        const text = `question number ${calls % 7}`;
+        await cache.getOrCompute(request(text), compute(`answer ${calls % 7}`)).then(
+          (result) => {
+            if (result.value !== `answer ${calls % 7}`) failures++;
+          },
+          () => failures++,
+        );
+        calls++;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    })();
+    await until(async () => calls > 20);
+    await server.kill();
+    const atKill = calls;
+    await until(async () => calls > atKill + 20);
+    await server.restart();
+    // The restarted server is empty; caching comes back by itself (breaker cooldown, reconnect).
+    await until(async () => (await cache.lookup(request('question number 3'))).kind === 'exact');
+    running = false;
+    await traffic;
+    expect(failures).toBe(0);
+    // The replica reloaded from the new server: semantic hits work again too.
+    await until(
+      async () => (await cache.lookup(request('question number 3!'))).kind === 'semantic',
+    );
+    expect(store.indexStats().syncs).toBeGreaterThanOrEqual(2);
+  }, 30_000);
+
+  test('paused (SIGSTOP): calls are answered within the timeouts, then caching resumes', async () => {
+    const { server, cache, errors } = await setup();
+    await cache.getOrCompute(request('before the pause'), compute('cached'));
+    server.pause();
+    try {
+      const results = await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          cache.getOrCompute(request(`during pause ${i}`), compute(`v${i}`)),
+        ),
+      );
+      expect(results.map((r) => r.value)).toEqual(Array.from({ length: 20 }, (_, i) => `v${i}`));
+      const served = await cache.getOrCompute(request('before the pause'), compute('recomputed'));
+      expect(served.value).toBe('recomputed');
+      expect(errors.some((e) => e.code === 'STORE_UNAVAILABLE')).toBe(true);
+    } finally {
+      server.resume();
+    }
+    await until(async () => (await cache.lookup(request('before the pause'))).kind === 'exact');
+  }, 20_000);
+
+  test('maxmemory reached with noeviction: writes fail open, reads go on', async () => {
+    const { cache, errors } = await setup([
+      '--maxmemory',
+      '4mb',
+      '--maxmemory-policy',
+      'noeviction',
+    ]);
+    await cache.getOrCompute(request('stored early'), compute('early'));
+    const big = () => randomBytes(48 * 1024).toString('base64');
+    let notStored = 0;
+    for (let i = 0; i < 200 && notStored < 3; i++) {
+      const value = big();
+      const result = await cache.getOrCompute(request(`filler ${i}`), compute(value));
+      expect(result.value).toBe(value);
+      if (result.kind === 'miss' && !result.stored) notStored++;
+    }
+    expect(notStored).toBe(3);
+    expect(errors.some((e) => /OOM/.test(e.message))).toBe(true);
+    await until(async () => (await cache.lookup(request('stored early'))).kind === 'exact');
+  }, 20_000);
+});

@@ -1,0 +1,94 @@
+import { isSemcacheError } from '@semcache/core';
+import { afterAll, describe, expect, test } from 'vitest';
+import { startRedisCluster, startRedisServer } from './testing.js';
+
+describe('startRedisServer', () => {
+  test('starts a private server that answers, survives kill + restart, and stops', async () => {
+    const server = await startRedisServer({ useEnvUrl: false });
+    try {
+      expect(server.owned).toBe(true);
+      expect(server.url).toBe(`redis://127.0.0.1:${server.port}`);
+      const client = server.client({ maxRetriesPerRequest: 1, retryStrategy: () => 20 });
+      await client.set('k', 'v');
+      expect(await client.get('k')).toBe('v');
+
+      await server.kill();
+      await expect(client.get('k')).rejects.toThrow();
+
+      await server.restart();
+      await waitUntil(() => client.status === 'ready');
+      expect(await client.get('k')).toBeNull();
+    } finally {
+      await server.stop();
+    }
+    const probe = server.client({ lazyConnect: true, retryStrategy: () => null });
+    await expect(probe.connect()).rejects.toThrow();
+  });
+
+  test('pause freezes the server until resume', async () => {
+    const server = await startRedisServer({ useEnvUrl: false });
+    try {
+      const client = server.client();
+      await client.ping();
+      server.pause();
+      let answered = false;
+      const reply = client.ping().then(() => {
+        answered = true;
+      });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(answered).toBe(false);
+      server.resume();
+      await reply;
+      expect(answered).toBe(true);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  test('a missing redis-server is a one-line instruction', async () => {
+    const path = process.env.PATH;
+    const url = process.env.REDIS_URL;
+    process.env.PATH = '/nonexistent';
+    delete process.env.REDIS_URL;
+    try {
+      const error = await startRedisServer().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(isSemcacheError(error, 'STORE_UNAVAILABLE')).toBe(true);
+      expect((error as Error).message).toBe(
+        'redis-server not found on PATH: install it (apt-get install redis-server) or set REDIS_URL.',
+      );
+      expect((error as Error).stack).not.toContain('\n');
+    } finally {
+      process.env.PATH = path;
+      if (url !== undefined) process.env.REDIS_URL = url;
+    }
+  });
+});
+
+describe('startRedisCluster', () => {
+  let stop: (() => Promise<void>) | undefined;
+  afterAll(async () => stop?.());
+
+  test('forms a 3-master cluster that routes keys to every node', async () => {
+    const cluster = await startRedisCluster();
+    stop = cluster.stop;
+    expect(cluster.nodes).toHaveLength(3);
+    const client = cluster.client();
+    const keys = Array.from({ length: 30 }, (_, i) => `key-${i}`);
+    await Promise.all(keys.map((key) => client.set(key, key)));
+    expect(await Promise.all(keys.map((key) => client.get(key)))).toEqual(keys);
+    const sizes = await Promise.all(client.nodes('master').map((node) => node.dbsize()));
+    expect(sizes).toHaveLength(3);
+    for (const size of sizes) expect(size).toBeGreaterThan(0);
+  }, 30_000);
+});
+
+async function waitUntil(condition: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
