@@ -63,9 +63,15 @@ console.log(
 
 await ask('1. first question', 'What is the capital of France?', 'miss');
 await ask('2. same question again', 'What is the capital of France?', 'exact');
-await ask('3. reworded (case, punctuation)', 'what is the capital of france', 'semantic');
-await ask('4. a command', 'Turn on the kitchen light', 'miss');
-await ask('5. its opposite', 'Turn off the kitchen light', 'miss (guard: on/off)');
+await ask('3. contraction', "What's the capital of France?", 'semantic');
+await ask('4. a request', 'Summarize the history of Rome in five sentences', 'miss');
+await ask('5. reworded', 'please summarize the history of rome in five sentences', 'semantic');
+await ask('6. a command', 'Please turn on all the lights in the living room now', 'miss');
+await ask(
+  '7. its opposite',
+  'Please turn off all the lights in the living room now',
+  'miss (guard vetoes on/off)',
+);
 
 const beforeBurst = upstreamCalls;
 const burstStarted = performance.now();
@@ -75,7 +81,7 @@ const burst = await Promise.all(
   ),
 );
 rows.push({
-  step: '6. 20 concurrent identical',
+  step: '8. 20 concurrent identical',
   prompt: 'Give me one tip for writing clear code.',
   result: `${burst.filter((r) => r.providerMetadata?.semcache?.coalesced).length} coalesced`,
   upstream: upstreamCalls - beforeBurst,
@@ -84,8 +90,8 @@ rows.push({
 });
 
 for (const [step, expected] of [
-  ['7. streamed answer', 'miss'],
-  ['8. same stream again', 'exact (replayed)'],
+  ['9. streamed answer', 'miss'],
+  ['10. same stream again', 'exact (replayed)'],
 ] as const) {
   const before = upstreamCalls;
   const started = performance.now();

@@ -311,6 +311,8 @@ export function vetoReason(
 function numbersAndUnits(text: string): string[] {
   const normalized = normalizeText(text);
   const found = (normalized.match(numberPattern) ?? []).map((n) => n.replace(/,/gu, ''));
+  // A unit only matters next to a quantity: "every day" vs "" is not a different number.
+  if (found.length === 0) return found;
   for (const word of segmentWords(normalized)) if (unitWords.has(word)) found.push(`unit:${word}`);
   for (const symbol of normalized.match(/[%$€£¥]/gu) ?? []) found.push(`unit:${symbol}`);
   return found;
