@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config';
 // Tests import packages by their workspace names; this condition resolves them to source so a
 // test run never depends on a stale build.
 const sourceCondition = '@semcache/source';
-const packages = ['core', 'mock-openai', 'ai-sdk', 'langchain', 'redis'];
+const packages = ['core', 'mock-openai', 'ai-sdk', 'langchain', 'redis', 'embedder-use'];
 
 export default defineConfig({
   resolve: { conditions: [sourceCondition] },
