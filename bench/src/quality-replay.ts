@@ -50,7 +50,7 @@ export async function replayWithEmbedder(
   const batch = 256;
   for (let i = 0; i < entries.length; i += batch) {
     const vectors = await embedder.embed(entries.slice(i, i + batch));
-    vectors.forEach((vector, j) => index.add(String(i + j), vector));
+    for (const [j, vector] of vectors.entries()) index.add(String(i + j), vector);
   }
   const served: Served[] = [];
   for (let i = 0; i < asked.length; i += batch) {

@@ -23,6 +23,8 @@ interface SetResult {
   lexicalNoGuards: ReplayScore[];
   lexicalGuards: ReplayScore[];
   middlewareDefaults: ReplayScore;
+  /** USE-lite (English sets only) with the default guards. */
+  useLite?: ReplayScore[];
 }
 
 /**
@@ -47,10 +49,20 @@ export async function runQuality(options: { dataDir: string; quick: boolean }) {
       lexicalNoGuards: thresholds.map((t) => scoreReplay(pairs, plain, t)),
       lexicalGuards: thresholds.map((t) => scoreReplay(pairs, guarded, t)),
       middlewareDefaults: scoreReplay(pairs, await replayThroughMiddleware(pairs), 0),
+      ...(pairs[0]?.lang === 'en' ? { useLite: await replayWithUseLite(pairs) } : {}),
     });
   }
   return { markdown: toMarkdown(results, options.quick), results };
 }
+
+async function replayWithUseLite(pairs: Pair[]): Promise<ReplayScore[]> {
+  const { useLiteEmbedder } = await import('@semcache/embedder-use');
+  const served = await replayWithEmbedder(pairs, useLiteEmbedder(), { minSimilarity: 0.6 });
+  return useThresholds.map((t) => scoreReplay(pairs, served, t));
+}
+
+/** Thresholds reported for USE-lite, whose similarities run lower than the lexical embedder's. */
+const useThresholds = [0.8, 0.85, 0.88, 0.9, 0.92];
 
 /** The public path: `semanticCacheMiddleware` with default settings around a model that answers with the prompt's entry number. */
 async function replayThroughMiddleware(pairs: Pair[]): Promise<Served[]> {
@@ -146,12 +158,26 @@ function toMarkdown(results: SetResult[], quick: boolean): string {
       );
     }
   }
+  const english = results.filter((r) => r.useLite);
+  if (english.length > 0) {
+    lines.push(
+      '',
+      'USE-lite (`@semcache/embedder-use`, English sets) with the default guards, recall / FPR / other:',
+      '',
+    );
+    lines.push(`| set | ${useThresholds.map((t) => `@${t}`).join(' | ')} |`);
+    lines.push(`|---|${useThresholds.map(() => '---').join('|')}|`);
+    for (const r of english) {
+      lines.push(
+        `| ${r.set} | ${(r.useLite ?? []).map((s) => `${pct(s.recall)} / ${pct(s.falsePositiveRate)} / ${pct(s.otherHitRate)}`).join(' | ')} |`,
+      );
+    }
+  }
   return lines.join('\n');
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const dataDir =
-    process.argv.find((_, i) => process.argv[i - 1] === '--data') ?? '../shared/data';
+  const dataDir = process.argv.find((_, i) => process.argv[i - 1] === '--data') ?? '../shared/data';
   const { markdown } = await runQuality({ dataDir, quick: process.argv.includes('--quick') });
   console.log(markdown);
 }

@@ -65,9 +65,22 @@ export function readCallOptions(
         `providerOptions.semcache.${name} must be a ${expected}, got ${JSON.stringify(value)}.`,
       );
     }
+    if (typeof value === 'number' && !validNumber(name, value)) {
+      throw new SemcacheError(
+        'INVALID_OPTIONS',
+        name === 'threshold'
+          ? `providerOptions.semcache.threshold must be a similarity in [0, 1], got ${value}.`
+          : `providerOptions.semcache.ttlSeconds must be a positive number of seconds, got ${value}.`,
+      );
+    }
     options[name] = value;
   }
   return options as SemcacheCallOptions;
+}
+
+function validNumber(name: string, value: number): boolean {
+  if (name === 'threshold') return value >= 0 && value <= 1;
+  return Number.isFinite(value) && value > 0;
 }
 
 /** The core call options for these per-call options. */

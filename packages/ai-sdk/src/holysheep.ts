@@ -53,7 +53,7 @@ function explainUnauthorized(fetch: FetchFunction, baseURL: string): FetchFuncti
   return async (input, init) => {
     const response = await fetch(input, init);
     if (response.status !== 401) return response;
-    const hint = `Check HOLYSHEEP_API_KEY (or the apiKey option) and the base URL (${baseURL}).`;
+    const hint = `Check HOLYSHEEP_API_KEY (or the apiKey option) and the base URL (${withoutCredentials(baseURL)}).`;
     const text = await response.text();
     let body: string;
     try {
@@ -73,4 +73,16 @@ function explainUnauthorized(fetch: FetchFunction, baseURL: string): FetchFuncti
       headers: response.headers,
     });
   };
+}
+
+/** The URL with any user name and password removed, for messages. */
+function withoutCredentials(url: string): string {
+  try {
+    const parsed = new URL(url);
+    parsed.username = '';
+    parsed.password = '';
+    return parsed.href.replace(/\/$/u, '');
+  } catch {
+    return '(unparseable URL)';
+  }
 }

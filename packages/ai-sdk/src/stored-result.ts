@@ -36,7 +36,7 @@ export function storedFromGenerate(result: LanguageModelV4GenerateResult): Store
     response: {
       id: result.response?.id ?? null,
       modelId: result.response?.modelId ?? null,
-      timestamp: result.response?.timestamp ? result.response.timestamp.toISOString() : null,
+      timestamp: isoOrNull(result.response?.timestamp),
     },
     warnings: result.warnings.map((warning) => toJson(warning)),
   };
@@ -174,9 +174,7 @@ export class StreamRecorder {
         this.#response = {
           id: part.id ?? this.#response.id,
           modelId: part.modelId ?? this.#response.modelId,
-          timestamp: part.timestamp
-            ? new Date(part.timestamp).toISOString()
-            : this.#response.timestamp,
+          timestamp: isoOrNull(part.timestamp) ?? this.#response.timestamp,
         };
         break;
       case 'text-start':
@@ -341,6 +339,48 @@ function withSemcache(stored: JsonObject | null, semcache: JsonObject): SharedV4
   return { ...(structuredClone(stored) ?? {}), semcache } as SharedV4ProviderMetadata;
 }
 
+function isoOrNull(date: Date | string | number | undefined): string | null {
+  if (date === undefined) return null;
+  const parsed = new Date(date);
+  return Number.isNaN(parsed.getTime()) ? null : parsed.toISOString();
+}
+
+const contentTypes = new Set([
+  'text',
+  'reasoning',
+  'file',
+  'reasoning-file',
+  'tool-call',
+  'tool-result',
+  'tool-approval-request',
+  'source',
+  'custom',
+]);
+const finishReasons = new Set([
+  'stop',
+  'length',
+  'content-filter',
+  'tool-calls',
+  'error',
+  'interrupted',
+  'other',
+]);
+
+function isValidContent(part: JsonValue): boolean {
+  if (typeof part !== 'object' || part === null || Array.isArray(part)) return false;
+  if (typeof part.type !== 'string' || !contentTypes.has(part.type)) return false;
+  if ((part.type === 'text' || part.type === 'reasoning') && typeof part.text !== 'string')
+    return false;
+  if (part.type === 'tool-call') {
+    return (
+      typeof part.toolCallId === 'string' &&
+      typeof part.toolName === 'string' &&
+      typeof part.input === 'string'
+    );
+  }
+  return true;
+}
+
 /** Whether `value` has the shape of a {@link StoredResult} (entries written by another adapter are misses). */
 export function isStoredResult(value: JsonValue): value is StoredResult {
   return (
@@ -348,8 +388,24 @@ export function isStoredResult(value: JsonValue): value is StoredResult {
     value !== null &&
     !Array.isArray(value) &&
     Array.isArray(value.content) &&
+    value.content.every(isValidContent) &&
     typeof value.finishReason === 'object' &&
     value.finishReason !== null &&
-    typeof value.usage === 'object'
+    !Array.isArray(value.finishReason) &&
+    typeof value.finishReason.unified === 'string' &&
+    finishReasons.has(value.finishReason.unified) &&
+    typeof value.usage === 'object' &&
+    value.usage !== null &&
+    !Array.isArray(value.usage) &&
+    Array.isArray(value.warnings) &&
+    value.warnings.every(
+      (warning) =>
+        typeof warning === 'object' &&
+        warning !== null &&
+        !Array.isArray(warning) &&
+        typeof warning.type === 'string',
+    ) &&
+    typeof value.response === 'object' &&
+    value.response !== null
   );
 }

@@ -294,10 +294,19 @@ describe('enormous requests bypass the cache', () => {
         const inner = new MemoryStore();
         const store: CacheStore = {
           name: 'spy',
-          get: (n, k) => (touched.push('get'), inner.get(n, k)),
-          set: (n, r) => (touched.push('set'), inner.set(n, r)),
+          get: (n, k) => {
+            touched.push('get');
+            return inner.get(n, k);
+          },
+          set: (n, r) => {
+            touched.push('set');
+            return inner.set(n, r);
+          },
           delete: (n, k) => inner.delete(n, k),
-          search: (n, q) => (touched.push('search'), inner.search(n, q)),
+          search: (n, q) => {
+            touched.push('search');
+            return inner.search(n, q);
+          },
           clear: (n) => inner.clear(n),
           close: () => inner.close(),
         };

@@ -224,7 +224,7 @@ describe('tenant and namespace isolation (MemoryStore)', () => {
     const counts: Counts = { exact: 0, semantic: 0 };
     await fc.assert(
       fc.asyncProperty(opsArb, (ops) => runSequence(ops, counts)),
-      { numRuns: 150, timeout: 5_000 },
+      { numRuns: 300, timeout: 5_000 },
     );
     // The property exercised both kinds of hits, so the checks above were not vacuous.
     expect(counts.exact).toBeGreaterThan(0);

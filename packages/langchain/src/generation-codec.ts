@@ -60,6 +60,47 @@ export function encodeGenerations(
   };
 }
 
+function isObject(value: JsonValue | undefined): value is { [key: string]: JsonValue } {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** LangChain rebuilds messages without checking them; a corrupt field would throw in the app later. */
+function isWellFormedMessage(message: { [key: string]: JsonValue }): boolean {
+  const data = message.data;
+  if (
+    typeof message.type !== 'string' ||
+    data === null ||
+    typeof data !== 'object' ||
+    Array.isArray(data)
+  ) {
+    return false;
+  }
+  const content = data.content;
+  if (typeof content !== 'string' && !Array.isArray(content)) return false;
+  for (const field of ['tool_calls', 'invalid_tool_calls', 'tool_call_chunks'] as const) {
+    const value = data[field];
+    if (value !== undefined && !(Array.isArray(value) && value.every(isObject))) return false;
+  }
+  const toolCalls = data.tool_calls;
+  if (
+    Array.isArray(toolCalls) &&
+    !toolCalls.every(
+      (call) => isObject(call) && typeof call.name === 'string' && isObject(call.args),
+    )
+  ) {
+    return false;
+  }
+  for (const field of ['additional_kwargs', 'response_metadata'] as const) {
+    const value = data[field];
+    if (
+      value !== undefined &&
+      (value === null || typeof value !== 'object' || Array.isArray(value))
+    )
+      return false;
+  }
+  return true;
+}
+
 /**
  * Builds fresh generations from a stored value, every call anew (LangChain mutates what a cache
  * returns), with `info` in `generationInfo.semcache` and `message.response_metadata.semcache`.
@@ -89,6 +130,7 @@ export function decodeGenerations(value: JsonValue, info: CacheInfo): Generation
       ) {
         throw new Error('malformed message');
       }
+      if (message && !isWellFormedMessage(message)) throw new Error('malformed message data');
       const restored = deserializeStoredGeneration({
         text: item.text,
         ...(message ? { message: message as unknown as StoredMessage } : {}),
