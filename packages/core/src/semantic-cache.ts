@@ -230,6 +230,7 @@ export function createSemanticCache(options: SemanticCacheOptions = {}): Semanti
   const storeTimeoutMs = options.storeTimeoutMs ?? 50;
   const embedTimeoutMs = options.embedTimeoutMs ?? 2000;
   const coalesceTimeoutMs = options.coalesceTimeoutMs ?? 30_000;
+  const leaseTimeoutMs = Math.max(storeTimeoutMs, 1000);
   const candidates = options.candidates ?? 4;
   const prices = { ...defaultPrices, ...options.prices };
   const now = options.now ?? Date.now;
@@ -264,10 +265,14 @@ export function createSemanticCache(options: SemanticCacheOptions = {}): Semanti
     events.emit('error', { operation, error: wrapped });
   };
 
-  async function storeOp<T>(operation: string, run: () => Promise<T>): Promise<StoreOutcome<T>> {
+  async function storeOp<T>(
+    operation: string,
+    run: () => Promise<T>,
+    timeoutMs = storeTimeoutMs,
+  ): Promise<StoreOutcome<T>> {
     if (!breaker.allow()) return { ok: false };
     try {
-      const value = await withTimeout(run(), storeTimeoutMs, `${store.name} store ${operation}`);
+      const value = await withTimeout(run(), timeoutMs, `${store.name} store ${operation}`);
       breaker.succeeded();
       return { ok: true, value };
     } catch (error) {
@@ -537,8 +542,12 @@ export function createSemanticCache(options: SemanticCacheOptions = {}): Semanti
     const coordinator = store.coordinator;
     let release: (() => Promise<void>) | undefined;
     if (coordinator && !callOptions.refresh) {
-      const lease = await storeOp('lease', () =>
-        coordinator.tryAcquire(keys.namespace, keys.exactKey, coalesceTimeoutMs),
+      // Lease commands get a longer budget than lookups: a lease granted after its caller gave up
+      // would be orphaned, and every other caller of this request would wait for its expiry.
+      const lease = await storeOp(
+        'lease',
+        () => coordinator.tryAcquire(keys.namespace, keys.exactKey, coalesceTimeoutMs),
+        leaseTimeoutMs,
       );
       if (lease.ok && lease.value === undefined) {
         try {
@@ -563,7 +572,9 @@ export function createSemanticCache(options: SemanticCacheOptions = {}): Semanti
     } finally {
       if (release) {
         const done = release;
-        await storeOp('release', () => done());
+        const released = await storeOp('release', () => done(), leaseTimeoutMs);
+        // One more try off the caller's path; an unreleased lease stalls waiters until it expires.
+        if (!released.ok) void storeOp('release', () => done(), leaseTimeoutMs);
       }
     }
   }
