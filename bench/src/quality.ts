@@ -65,11 +65,12 @@ async function replayWithUseLite(pairs: Pair[]): Promise<ReplayScore[]> {
 const useThresholds = [0.8, 0.85, 0.88, 0.9, 0.92];
 
 /** The public path: `semanticCacheMiddleware` with default settings around a model that answers with the prompt's entry number. */
-async function replayThroughMiddleware(pairs: Pair[]): Promise<Served[]> {
+export async function replayThroughMiddleware(pairs: Pair[]): Promise<Served[]> {
   const { entries, entryIndex, asked } = replayPlan(pairs);
-  // Default settings except capacity: the default 10,000-entry store would evict part of a large set.
+  // Default settings except capacity: misses are stored too, and the default 10,000-entry store
+  // would evict the entries under test.
   const cache = createSemanticCache({
-    store: new MemoryStore({ maxEntries: entries.length + 1, maxBytes: 2 ** 31 }),
+    store: new MemoryStore({ maxEntries: entries.length + asked.length + 1, maxBytes: 2 ** 31 }),
   });
   const model = wrapLanguageModel({
     model: answeringModel(entryIndex),
