@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 // Tests import packages by their workspace names; this condition resolves them to source so a
@@ -11,7 +12,12 @@ export default defineConfig({
   test: {
     projects: packages.map((name) => ({
       extends: true,
-      test: { name, root: `packages/${name}`, include: ['src/**/*.test.ts'] },
+      test: {
+        name,
+        root: `packages/${name}`,
+        include: ['src/**/*.test.ts'],
+        setupFiles: [fileURLToPath(new URL('./vitest.setup.ts', import.meta.url))],
+      },
     })),
   },
 });

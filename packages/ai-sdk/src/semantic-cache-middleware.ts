@@ -156,7 +156,12 @@ export function semanticCacheMiddleware(
         cache.reportError('decode', new Error('entry was not written by @semcache/ai-sdk'));
         return doGenerate();
       }
-      return generateFromStored(result.value, metadataOf(result));
+      try {
+        return generateFromStored(result.value, metadataOf(result));
+      } catch (error) {
+        cache.reportError('decode', error);
+        return doGenerate();
+      }
     },
 
     wrapStream: async ({ doStream, params, model }) => {
@@ -166,7 +171,11 @@ export function semanticCacheMiddleware(
 
       const found = await cache.lookup(request, callOptions);
       if (found.kind !== 'miss' && isStoredResult(found.value)) {
-        return { stream: streamFromStored(found.value, metadataOf(found), options.replay) };
+        try {
+          return { stream: streamFromStored(found.value, metadataOf(found), options.replay) };
+        } catch (error) {
+          cache.reportError('decode', error);
+        }
       }
       if (
         found.kind === 'miss' &&

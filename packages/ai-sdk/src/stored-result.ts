@@ -73,6 +73,7 @@ export function streamFromStored(
   semcache: JsonObject,
   options: ReplayOptions = {},
 ): ReadableStream<LanguageModelV4StreamPart> {
+  // Built eagerly so a malformed entry fails here, where the middleware turns it into a miss.
   const parts = storedToParts(stored, semcache, (options.chunkDelayMs ?? 0) > 0);
   const delay = options.chunkDelayMs ?? 0;
   let index = 0;

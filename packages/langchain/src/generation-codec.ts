@@ -77,6 +77,14 @@ function isWellFormedMessage(message: { [key: string]: JsonValue }): boolean {
   }
   const content = data.content;
   if (typeof content !== 'string' && !Array.isArray(content)) return false;
+  if (
+    Array.isArray(content) &&
+    !content.every(
+      (part) => typeof part === 'string' || (isObject(part) && typeof part.type === 'string'),
+    )
+  ) {
+    return false;
+  }
   for (const field of ['tool_calls', 'invalid_tool_calls', 'tool_call_chunks'] as const) {
     const value = data[field];
     if (value !== undefined && !(Array.isArray(value) && value.every(isObject))) return false;
