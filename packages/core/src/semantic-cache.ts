@@ -561,8 +561,19 @@ export function createSemanticCache(options: SemanticCacheOptions = {}): Semanti
           events.emit('coalesced', { key: keys.exactKey, scope: 'distributed' });
           return { response: { value: again.value }, stored: false, distributedHit: again };
         }
-      } else if (lease.ok) {
-        release = lease.value;
+      } else if (lease.ok && lease.value) {
+        const acquired = lease.value;
+        release = acquired;
+        // Another process may have stored the answer and released its lease between our lookup
+        // and our lease: check once more before paying for a model call.
+        const stored = await find<V>(request, { ...callOptions, semantic: false });
+        if (stored.kind !== 'miss') {
+          release = undefined;
+          await storeOp('release', () => acquired(), leaseTimeoutMs);
+          counters.coalesced++;
+          events.emit('coalesced', { key: keys.exactKey, scope: 'distributed' });
+          return { response: { value: stored.value }, stored: false, distributedHit: stored };
+        }
       }
     }
     try {
