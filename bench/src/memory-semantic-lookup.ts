@@ -1,5 +1,6 @@
 import { createSemanticCache, MemoryStore } from '@semcache/core';
-import { ms, summarize } from './stats.ts';
+import { ms } from './lib/format.ts';
+import { summarize } from './stats.ts';
 import { makeSentences, perturb, seededRandom } from './synthetic-text.ts';
 
 /**
