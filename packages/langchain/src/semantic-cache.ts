@@ -8,6 +8,7 @@ import type {
   LookupResult,
 } from '@semcache/core';
 import { SemcacheError, withTimeout } from '@semcache/core';
+import { type CacheCall, toCacheCall } from './cache-call.js';
 import { type CacheInfo, hitInfo } from './cache-info.js';
 import {
   type LangChainCacheOptions,
@@ -18,7 +19,6 @@ import { callToken } from './call-token.js';
 import { FailureHandler } from './failure-handler.js';
 import { decodeGenerations, encodeGenerations } from './generation-codec.js';
 import { PendingUpdates } from './pending-updates.js';
-import { toCacheRequest } from './to-cache-request.js';
 
 /** Options of {@link SemanticCache}; see {@link LangChainCacheOptions} for each field. */
 export type SemanticCacheOptions = LangChainCacheOptions;
@@ -37,10 +37,7 @@ interface Shared {
   failureHandler?: FailureHandler;
 }
 
-interface Built {
-  request: CacheRequest;
-  key: string;
-}
+type Built = CacheCall;
 
 /**
  * A LangChain.js cache (`BaseCache`) backed by the semcache core: exact hits, semantic hits on the
@@ -185,17 +182,7 @@ export class SemanticCache extends BaseCache<Generation[]> {
 
   /** The request of a call, or `undefined` when the call must go around the cache. */
   #build(prompt: string, llmKey: string): Built | undefined {
-    try {
-      const { request, uncacheable } = toCacheRequest(prompt, llmKey, this.#options.scope);
-      if (uncacheable !== undefined) return undefined;
-      if (this.#core.cacheability(request, this.#options.callOptions) !== undefined)
-        return undefined;
-      const keys = this.#core.keys(request);
-      return { request, key: `${keys.namespace}\u0000${keys.exactKey}` };
-    } catch (error) {
-      this.#core.reportError('langchain-request', error);
-      return undefined;
-    }
+    return toCacheCall(this.#core, this.#options, prompt, llmKey);
   }
 
   async #lookupCore(

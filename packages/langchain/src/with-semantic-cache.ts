@@ -17,6 +17,7 @@ import type {
   JsonValue,
 } from '@semcache/core';
 import { SemcacheError } from '@semcache/core';
+import { toCacheCall } from './cache-call.js';
 import { type CacheInfo, hitInfo } from './cache-info.js';
 import {
   type LangChainCacheOptions,
@@ -27,7 +28,6 @@ import { decodeGenerations, encodeGenerations } from './generation-codec.js';
 import { LiveStream } from './live-stream.js';
 import { isKeyableModel, llmKeyOf } from './llm-key-of.js';
 import { copyChunk, replayChunks, toChatGeneration } from './message-chunks.js';
-import { toCacheRequest } from './to-cache-request.js';
 
 /** Options of {@link withSemanticCache}; see {@link LangChainCacheOptions} for each field. */
 export type WithSemanticCacheOptions = LangChainCacheOptions;
@@ -263,13 +263,7 @@ export class SemanticCacheRunnable<
     try {
       const llmKey = llmKeyOf(this.#model, (options ?? {}) as Record<string, unknown>);
       if (llmKey === undefined) return undefined;
-      const prompt = getBufferString(toMessages(input));
-      const { request, uncacheable } = toCacheRequest(prompt, llmKey, this.#options.scope);
-      if (uncacheable !== undefined) return undefined;
-      if (this.#core.cacheability(request, this.#options.callOptions) !== undefined)
-        return undefined;
-      const keys = this.#core.keys(request);
-      return { request, key: `${keys.namespace}\u0000${keys.exactKey}` };
+      return toCacheCall(this.#core, this.#options, getBufferString(toMessages(input)), llmKey);
     } catch (error) {
       this.#core.reportError('langchain-request', error);
       return undefined;
