@@ -11,7 +11,10 @@ test('keys a call, and goes around the cache for uncacheable or unkeyable calls 
   core.on('error', (event) => errors.push(event.operation));
   const options = resolveOptions({ cache: core });
   const call = toCacheCall(core, options, 'Human: hi', llmKey);
-  expect(call?.key).toMatch(/^default\u0000[0-9a-f]{64}$/);
+  expect(call?.key.split('\u0000')).toEqual([
+    'default',
+    core.keys(call?.request ?? { model: { provider: '', id: '' }, messages: [] }).exactKey,
+  ]);
   expect(
     toCacheCall(core, options, 'Human: hi', 'model:"gpt-4.1",temperature:0.9'),
   ).toBeUndefined();
