@@ -87,6 +87,164 @@ describe('VectorIndex', () => {
     expect(index.search(vectors[0]!, { minSimilarity: 0.99, limit: 1 })[0]?.id).toBe('new');
   });
 
+  test('remove and re-add of the same id in LSH mode finds only the new vector', () => {
+    const random = seeded(5);
+    const index = new VectorIndex({ dimensions: 32, flatLimit: 20 });
+    const vectors = Array.from({ length: 200 }, () => randomUnit(32, random));
+    for (const [i, v] of vectors.entries()) index.add(`v${i}`, v);
+    expect(index.isFlat).toBe(false);
+    for (let round = 0; round < 5; round++) {
+      for (let i = 0; i < 200; i += 3) {
+        const replacement = randomUnit(32, random);
+        if (round % 2 === 0) index.remove(`v${i}`);
+        index.add(`v${i}`, replacement);
+        expect(index.search(vectors[i]!, { minSimilarity: 0.99, limit: 5 })).toEqual([]);
+        vectors[i] = replacement;
+      }
+    }
+    expect(index.size).toBe(200);
+    for (const [i, v] of vectors.entries()) {
+      expect(index.search(v, { minSimilarity: 0.99, limit: 5 }).map((m) => m.id)).toEqual([
+        `v${i}`,
+      ]);
+    }
+  });
+
+  test('reused slots leave no stale bucket links, whatever the removal order', () => {
+    const random = seeded(6);
+    // 2 bands of 2 bits: every bucket holds many slots, so removals hit the head, middle and tail.
+    const index = new VectorIndex({ dimensions: 16, flatLimit: 5, bands: 2, bitsPerBand: 2 });
+    const live = new Map<string, Float32Array>();
+    let next = 0;
+    for (let step = 0; step < 2000; step++) {
+      const ids = [...live.keys()];
+      if (ids.length > 0 && random() < 0.45) {
+        const id = ids[Math.floor(random() * ids.length)]!;
+        expect(index.remove(id)).toBe(true);
+        live.delete(id);
+      } else {
+        const id = `v${next++}`;
+        const vector = randomUnit(16, random);
+        index.add(id, vector);
+        live.set(id, vector);
+      }
+    }
+    expect(index.size).toBe(live.size);
+    expect(index.isFlat).toBe(false);
+    const all = index.search(randomUnit(16, random), { minSimilarity: 0.75, limit: 10_000 });
+    for (const match of all) expect(live.has(match.id)).toBe(true);
+    for (const [id, vector] of live) {
+      expect(index.search(vector, { minSimilarity: 0.999, limit: 1 })[0]?.id).toBe(id);
+    }
+  });
+
+  test('many entries in one bucket: each is found once, removals from any position', () => {
+    const random = seeded(7);
+    const index = new VectorIndex({ dimensions: 24, flatLimit: 10 });
+    const shared = randomUnit(24, random);
+    for (let i = 0; i < 300; i++) index.add(`d${i}`, shared);
+    for (let i = 0; i < 50; i++) index.add(`other${i}`, randomUnit(24, random));
+    expect(index.isFlat).toBe(false);
+    const search = () =>
+      index.search(shared, { minSimilarity: 0.99, limit: 1000 }).map((m) => m.id);
+    expect(search()).toEqual(Array.from({ length: 300 }, (_, i) => `d${i}`));
+    const removed = new Set([0, 1, 150, 298, 299, ...Array.from({ length: 40 }, (_, i) => 60 + i)]);
+    for (const i of removed) index.remove(`d${i}`);
+    expect(search()).toEqual(
+      Array.from({ length: 300 }, (_, i) => i)
+        .filter((i) => !removed.has(i))
+        .map((i) => `d${i}`),
+    );
+    index.add('again', shared);
+    const all = search();
+    expect(all).toHaveLength(300 - removed.size + 1);
+    expect(all).toContain('again');
+    expect(index.search(shared, { minSimilarity: 0.99, limit: 2 }).map((m) => m.id)).toEqual(
+      all.slice(0, 2),
+    );
+  });
+
+  test('equal similarities rank the same in LSH and exact-scan mode', () => {
+    const random = seeded(8);
+    const lsh = new VectorIndex({ dimensions: 32, flatLimit: 10 });
+    const exact = new VectorIndex({ dimensions: 32, flatLimit: 100_000 });
+    const shared = randomUnit(32, random);
+    for (let i = 0; i < 400; i++) {
+      const vector = i % 4 === 0 ? shared : randomUnit(32, random);
+      lsh.add(`v${i}`, vector);
+      exact.add(`v${i}`, vector);
+    }
+    for (let i = 0; i < 400; i += 7) {
+      lsh.remove(`v${i}`);
+      exact.remove(`v${i}`);
+    }
+    for (let i = 0; i < 30; i++) {
+      lsh.add(`n${i}`, shared);
+      exact.add(`n${i}`, shared);
+    }
+    for (const limit of [1, 3, 40, 1000]) {
+      const query = { minSimilarity: 0.99, limit };
+      expect(lsh.search(shared, query)).toEqual(exact.search(shared, query));
+    }
+  });
+
+  test('clear drops everything and the index is reusable, LSH tables rebuilt', () => {
+    const random = seeded(9);
+    const index = new VectorIndex({ dimensions: 32, flatLimit: 30 });
+    const before = Array.from({ length: 100 }, () => randomUnit(32, random));
+    for (const [i, v] of before.entries()) index.add(`old${i}`, v);
+    expect(index.isFlat).toBe(false);
+    index.clear();
+    expect(index.size).toBe(0);
+    expect(index.isFlat).toBe(true);
+    expect(index.has('old0')).toBe(false);
+    expect(index.search(before[0]!, { minSimilarity: 0, limit: 10 })).toEqual([]);
+    const after = Array.from({ length: 100 }, () => randomUnit(32, random));
+    for (const [i, v] of after.entries()) index.add(`new${i}`, v);
+    expect(index.isFlat).toBe(false);
+    for (const v of before) {
+      expect(index.search(v, { minSimilarity: 0.99, limit: 1 })).toEqual([]);
+    }
+    for (const [i, v] of after.entries()) {
+      expect(index.search(v, { minSimilarity: 0.99, limit: 1 })[0]?.id).toBe(`new${i}`);
+    }
+  });
+
+  test.each([
+    { dimensions: 4, count: 5000 },
+    { dimensions: 512, count: 1500 },
+    { dimensions: 70_000, count: 12 },
+  ])(
+    'grows past its capacity keeping every vector intact ($dimensions dimensions)',
+    ({ dimensions, count }) => {
+      const random = seeded(dimensions);
+      const index = new VectorIndex({ dimensions, flatLimit: 100_000, bands: 4, bitsPerBand: 4 });
+      const vectors = Array.from({ length: count }, () => randomUnit(dimensions, random));
+      for (const [i, v] of vectors.entries()) index.add(`v${i}`, v);
+      const checked = Array.from({ length: 50 }, (_, k) => Math.floor((k * count) / 50));
+      checked.push(count - 1);
+      const exactMatches = (i: number) =>
+        index.search(vectors[i]!, { minSimilarity: 0.999_999, limit: 1 }).map((m) => m.id);
+      for (const i of checked) expect(exactMatches(i)[0]).toBe(`v${i}`);
+      for (const i of checked.slice(0, 10)) index.remove(`v${i}`);
+      for (const i of checked.slice(0, 10)) index.add(`v${i}`, vectors[i]!);
+      for (const i of checked) expect(exactMatches(i)[0]).toBe(`v${i}`);
+    },
+  );
+
+  test('many bits per band (sparse bucket heads) supports remove and re-add', () => {
+    const random = seeded(10);
+    const index = new VectorIndex({ dimensions: 32, flatLimit: 10, bands: 24, bitsPerBand: 20 });
+    const vectors = Array.from({ length: 120 }, () => randomUnit(32, random));
+    for (const [i, v] of vectors.entries()) index.add(`v${i}`, v);
+    for (let i = 0; i < 120; i += 2) index.remove(`v${i}`);
+    for (let i = 0; i < 120; i += 4) index.add(`v${i}`, vectors[i]!);
+    for (const [i, v] of vectors.entries()) {
+      const ids = index.search(v, { minSimilarity: 0.99, limit: 1 }).map((m) => m.id);
+      expect(ids).toEqual(i % 2 === 1 || i % 4 === 0 ? [`v${i}`] : []);
+    }
+  });
+
   test('rejects vectors of the wrong length with a typed error', () => {
     const index = new VectorIndex({ dimensions: 8 });
     expect(() => index.add('x', new Float32Array(4))).toThrow(/length 8/);

@@ -36,6 +36,17 @@ const defaults = {
   seed: 1,
 };
 
+/** Target size of one arena chunk: big enough that a scan is mostly contiguous, small enough to waste little. */
+const chunkBytes = 2 ** 18;
+/** Slots in the first chunk, which doubles until it is a full chunk: small indexes stay small. */
+const firstChunkSlots = 4;
+/** Growth of the per-slot LSH arrays: amortised O(1) appends with at most 25 % slack. */
+const growthFactor = 1.25;
+/** Up to this many band × code heads, the bucket heads are one dense array (3 MiB with the defaults). */
+const maxDirectHeads = 2 ** 21;
+/** End of a bucket chain. */
+const none = -1;
+
 /**
  * Nearest-neighbour index over L2-normalised vectors (cosine similarity = dot product).
  *
@@ -44,7 +55,8 @@ const defaults = {
  * dot product per candidate, so it stays flat as the index grows. With the defaults a neighbour at
  * cosine 0.85 is a candidate with probability ~0.99, at 0.9 ~0.999.
  *
- * Vectors live in one contiguous arena; removed slots are reused.
+ * Vectors live in fixed-size arena chunks; removed slots are reused. Equal similarities rank the
+ * lower slot first, so a search finds the same results in either mode for the same candidates.
  */
 export class VectorIndex {
   readonly dimensions: number;
@@ -53,14 +65,26 @@ export class VectorIndex {
   readonly #bitsPerBand: number;
   readonly #minIndexedSimilarity: number;
   readonly #planes: Float32Array;
-  #arena: Float32Array;
+  readonly #chunkShift: number;
+  readonly #chunkMask: number;
+  #chunks: Float32Array[] = [];
   #slotIds: (string | undefined)[] = [];
   #freeSlots: number[] = [];
   readonly #slotsById = new Map<string, number>();
-  #tables: Map<number, number[]>[] | undefined;
-  #slotHashes: Uint32Array = new Uint32Array(0);
+  /** Whether the LSH tables below are built. */
+  #indexed = false;
+  /** Dense bucket heads, `band << bitsPerBand | code` → first slot or `none`. */
+  #heads: Int32Array | undefined;
+  /** Sparse bucket heads per band, when dense ones would be too big (many bits per band). */
+  #sparseHeads: Map<number, number>[] | undefined;
+  /** Bucket chains: `slot * bands + band` → next slot in that slot's bucket of that band. */
+  #next: Int32Array = new Int32Array(0);
+  /** Band codes of each slot, `slot * bands + band`, so a removal finds its buckets without rehashing. */
+  #codes: Uint16Array | Uint32Array = new Uint16Array(0);
   #visited: Uint32Array = new Uint32Array(0);
   #visitEpoch = 0;
+  readonly #nonZero: Int32Array;
+  readonly #hashes: Uint32Array;
 
   constructor(options: VectorIndexOptions) {
     const { dimensions } = options;
@@ -83,7 +107,11 @@ export class VectorIndex {
       dimensions,
       options.seed ?? defaults.seed,
     );
-    this.#arena = new Float32Array(dimensions * 4);
+    this.#chunkShift = Math.max(0, 31 - Math.clz32(Math.floor(chunkBytes / (dimensions * 4))));
+    this.#chunkMask = 2 ** this.#chunkShift - 1;
+    this.#nonZero = new Int32Array(dimensions);
+    this.#hashes = new Uint32Array(this.#bands);
+    this.#resetArena();
   }
 
   /** Number of vectors held. */
@@ -93,7 +121,7 @@ export class VectorIndex {
 
   /** True while searches scan every vector (the LSH tables are not built yet). */
   get isFlat(): boolean {
-    return this.#tables === undefined;
+    return !this.#indexed;
   }
 
   /** True when `id` is indexed. */
@@ -107,11 +135,11 @@ export class VectorIndex {
     this.remove(id);
     const slot = this.#freeSlots.pop() ?? this.#slotIds.length;
     if (slot === this.#slotIds.length) this.#slotIds.push(undefined);
-    this.#ensureCapacity(slot + 1);
-    this.#arena.set(vector, slot * this.dimensions);
+    this.#ensureArena(slot);
+    this.#chunkOf(slot).set(vector, this.#offsetOf(slot));
     this.#slotIds[slot] = id;
     this.#slotsById.set(id, slot);
-    if (this.#tables) this.#insertIntoTables(slot);
+    if (this.#indexed) this.#insertIntoTables(slot);
     else if (this.#slotsById.size > this.#flatLimit) this.#buildTables();
   }
 
@@ -119,7 +147,7 @@ export class VectorIndex {
   remove(id: string): boolean {
     const slot = this.#slotsById.get(id);
     if (slot === undefined) return false;
-    if (this.#tables) this.#removeFromTables(slot);
+    if (this.#indexed) this.#removeFromTables(slot);
     this.#slotsById.delete(id);
     this.#slotIds[slot] = undefined;
     this.#freeSlots.push(slot);
@@ -131,8 +159,14 @@ export class VectorIndex {
     this.#slotIds = [];
     this.#freeSlots = [];
     this.#slotsById.clear();
-    this.#tables = undefined;
-    this.#slotHashes = new Uint32Array(0);
+    this.#indexed = false;
+    this.#heads = undefined;
+    this.#sparseHeads = undefined;
+    this.#next = new Int32Array(0);
+    this.#codes = new Uint16Array(0);
+    this.#visited = new Uint32Array(0);
+    this.#visitEpoch = 0;
+    this.#resetArena();
   }
 
   /**
@@ -143,32 +177,49 @@ export class VectorIndex {
     this.#checkVector(vector);
     const { minSimilarity, limit } = options;
     if (limit <= 0 || this.#slotsById.size === 0) return [];
-    const best: VectorMatch[] = [];
-    const consider = (slot: number) => {
-      const similarity = this.#dot(vector, slot);
-      if (similarity < minSimilarity) return;
-      const id = this.#slotIds[slot];
-      if (id === undefined) return;
-      insertSorted(best, { id, similarity: Math.min(1, Math.max(0, similarity)) }, limit);
+    const similarities: number[] = [];
+    const slots: number[] = [];
+    const consider = (slot: number): void => {
+      const raw = this.#dot(vector, slot);
+      if (raw < minSimilarity) return;
+      const similarity = Math.min(1, Math.max(0, raw));
+      let at = similarities.length;
+      if (at === limit && !ranksBefore(similarity, slot, similarities[at - 1], slots[at - 1])) {
+        return;
+      }
+      while (at > 0 && ranksBefore(similarity, slot, similarities[at - 1], slots[at - 1])) at--;
+      similarities.splice(at, 0, similarity);
+      slots.splice(at, 0, slot);
+      if (similarities.length > limit) {
+        similarities.pop();
+        slots.pop();
+      }
     };
-    if (!this.#tables || minSimilarity < this.#minIndexedSimilarity) {
+    if (!this.#indexed || minSimilarity < this.#minIndexedSimilarity) {
       for (let slot = 0; slot < this.#slotIds.length; slot++) {
         if (this.#slotIds[slot] !== undefined) consider(slot);
       }
-      return best;
-    }
-    const epoch = this.#nextVisitEpoch();
-    const hashes = this.#hash(vector, 0);
-    for (let band = 0; band < this.#bands; band++) {
-      const bucket = this.#tables[band]?.get(hashes[band] as number);
-      if (!bucket) continue;
-      for (const slot of bucket) {
-        if (this.#visited[slot] === epoch) continue;
-        this.#visited[slot] = epoch;
-        consider(slot);
+    } else {
+      const epoch = this.#nextVisitEpoch();
+      const visited = this.#visited;
+      const next = this.#next;
+      const bands = this.#bands;
+      const hashes = this.#hash(vector, 0);
+      for (let band = 0; band < bands; band++) {
+        let slot = this.#head(band, hashes[band] as number);
+        while (slot !== none) {
+          if (visited[slot] !== epoch) {
+            visited[slot] = epoch;
+            consider(slot);
+          }
+          slot = next[slot * bands + band] as number;
+        }
       }
     }
-    return best;
+    return slots.map((slot, i) => ({
+      id: this.#slotIds[slot] as string,
+      similarity: similarities[i] as number,
+    }));
   }
 
   #checkVector(vector: Float32Array): void {
@@ -182,27 +233,53 @@ export class VectorIndex {
     }
   }
 
+  #chunkOf(slot: number): Float32Array {
+    return this.#chunks[slot >>> this.#chunkShift] as Float32Array;
+  }
+
+  #offsetOf(slot: number): number {
+    return (slot & this.#chunkMask) * this.dimensions;
+  }
+
   #dot(vector: Float32Array, slot: number): number {
-    const arena = this.#arena;
-    const offset = slot * this.dimensions;
+    const chunk = this.#chunkOf(slot);
+    const offset = this.#offsetOf(slot);
     let sum = 0;
     for (let i = 0; i < this.dimensions; i++)
-      sum += (vector[i] as number) * (arena[offset + i] as number);
+      sum += (vector[i] as number) * (chunk[offset + i] as number);
     return sum;
   }
 
-  #ensureCapacity(slots: number): void {
-    if (this.#arena.length >= slots * this.dimensions) return;
-    const grown = new Float32Array(
-      Math.max(slots, (this.#arena.length / this.dimensions) * 2) * this.dimensions,
-    );
-    grown.set(this.#arena);
-    this.#arena = grown;
+  #resetArena(): void {
+    this.#chunks = [
+      new Float32Array(Math.min(firstChunkSlots, this.#chunkMask + 1) * this.dimensions),
+    ];
+  }
+
+  /**
+   * Makes room for `slot`. Slots are handed out lowest first, so the first chunk is full before
+   * a second one is needed; later chunks are allocated whole and never copied.
+   */
+  #ensureArena(slot: number): void {
+    const chunkSlots = this.#chunkMask + 1;
+    const first = this.#chunks[0] as Float32Array;
+    const firstSlots = first.length / this.dimensions;
+    const wanted = slot >>> this.#chunkShift === 0 ? slot + 1 : chunkSlots;
+    if (firstSlots < wanted) {
+      const grown = new Float32Array(
+        Math.min(chunkSlots, Math.max(wanted, firstSlots * 2)) * this.dimensions,
+      );
+      grown.set(first);
+      this.#chunks[0] = grown;
+    }
+    while (this.#chunks.length <= slot >>> this.#chunkShift) {
+      this.#chunks.push(new Float32Array(chunkSlots * this.dimensions));
+    }
   }
 
   #nextVisitEpoch(): number {
     if (this.#visited.length < this.#slotIds.length) {
-      this.#visited = new Uint32Array(Math.max(this.#slotIds.length, this.#visited.length * 2));
+      this.#visited = new Uint32Array(grownLength(this.#visited.length, this.#slotIds.length));
       this.#visitEpoch = 0;
     }
     this.#visitEpoch = (this.#visitEpoch + 1) >>> 0;
@@ -213,12 +290,16 @@ export class VectorIndex {
     return this.#visitEpoch;
   }
 
-  /** Band hashes of the vector at `offset` in `source`; zero components are skipped. */
+  /**
+   * Band hashes of the vector at `offset` in `source`; zero components are skipped. Returns a
+   * scratch array that the next call overwrites.
+   */
   #hash(source: Float32Array, offset: number): Uint32Array {
     const dims = this.dimensions;
-    const nonZero: number[] = [];
-    for (let i = 0; i < dims; i++) if (source[offset + i] !== 0) nonZero.push(i);
-    const hashes = new Uint32Array(this.#bands);
+    const nonZero = this.#nonZero;
+    let count = 0;
+    for (let i = 0; i < dims; i++) if (source[offset + i] !== 0) nonZero[count++] = i;
+    const hashes = this.#hashes;
     const planes = this.#planes;
     let plane = 0;
     for (let band = 0; band < this.#bands; band++) {
@@ -226,7 +307,8 @@ export class VectorIndex {
       for (let bit = 0; bit < this.#bitsPerBand; bit++, plane++) {
         let projection = 0;
         const planeOffset = plane * dims;
-        for (const i of nonZero) {
+        for (let k = 0; k < count; k++) {
+          const i = nonZero[k] as number;
           projection += (planes[planeOffset + i] as number) * (source[offset + i] as number);
         }
         code = (code << 1) | (projection >= 0 ? 1 : 0);
@@ -236,54 +318,103 @@ export class VectorIndex {
     return hashes;
   }
 
+  #head(band: number, code: number): number {
+    if (this.#heads) return this.#heads[(band << this.#bitsPerBand) | code] as number;
+    const heads = (this.#sparseHeads as Map<number, number>[])[band] as Map<number, number>;
+    return heads.get(code) ?? none;
+  }
+
+  #setHead(band: number, code: number, slot: number): void {
+    if (this.#heads) {
+      this.#heads[(band << this.#bitsPerBand) | code] = slot;
+      return;
+    }
+    const heads = (this.#sparseHeads as Map<number, number>[])[band] as Map<number, number>;
+    if (slot === none) heads.delete(code);
+    else heads.set(code, slot);
+  }
+
   #buildTables(): void {
-    this.#tables = Array.from({ length: this.#bands }, () => new Map<number, number[]>());
-    this.#slotHashes = new Uint32Array(0);
-    for (const slot of this.#slotsById.values()) this.#insertIntoTables(slot);
+    const bands = this.#bands;
+    const slots = this.#slotIds.length;
+    const headCount = bands * 2 ** this.#bitsPerBand;
+    if (headCount <= maxDirectHeads) {
+      this.#heads = new Int32Array(headCount).fill(none);
+      this.#sparseHeads = undefined;
+    } else {
+      this.#heads = undefined;
+      this.#sparseHeads = Array.from({ length: bands }, () => new Map<number, number>());
+    }
+    this.#next = new Int32Array(slots * bands);
+    this.#codes =
+      this.#bitsPerBand <= 16 ? new Uint16Array(slots * bands) : new Uint32Array(slots * bands);
+    this.#indexed = true;
+    for (let slot = 0; slot < slots; slot++) {
+      if (this.#slotIds[slot] !== undefined) this.#insertIntoTables(slot);
+    }
   }
 
   #insertIntoTables(slot: number): void {
-    const tables = this.#tables as Map<number, number[]>[];
-    if (this.#slotHashes.length < (slot + 1) * this.#bands) {
-      const grown = new Uint32Array(Math.max(slot + 1, this.#slotIds.length * 2) * this.#bands);
-      grown.set(this.#slotHashes);
-      this.#slotHashes = grown;
+    const bands = this.#bands;
+    if (this.#next.length < (slot + 1) * bands) {
+      const length = grownLength(this.#next.length / bands, slot + 1) * bands;
+      const next = new Int32Array(length);
+      next.set(this.#next);
+      this.#next = next;
+      const codes =
+        this.#codes instanceof Uint16Array ? new Uint16Array(length) : new Uint32Array(length);
+      codes.set(this.#codes);
+      this.#codes = codes;
     }
-    const hashes = this.#hash(this.#arena, slot * this.dimensions);
-    this.#slotHashes.set(hashes, slot * this.#bands);
-    for (let band = 0; band < this.#bands; band++) {
-      const table = tables[band] as Map<number, number[]>;
+    const hashes = this.#hash(this.#chunkOf(slot), this.#offsetOf(slot));
+    const base = slot * bands;
+    for (let band = 0; band < bands; band++) {
       const code = hashes[band] as number;
-      const bucket = table.get(code);
-      if (bucket) bucket.push(slot);
-      else table.set(code, [slot]);
+      this.#codes[base + band] = code;
+      this.#next[base + band] = this.#head(band, code);
+      this.#setHead(band, code, slot);
     }
   }
 
   #removeFromTables(slot: number): void {
-    const tables = this.#tables as Map<number, number[]>[];
-    for (let band = 0; band < this.#bands; band++) {
-      const table = tables[band] as Map<number, number[]>;
-      const code = this.#slotHashes[slot * this.#bands + band] as number;
-      const bucket = table.get(code);
-      if (!bucket) continue;
-      const at = bucket.indexOf(slot);
-      if (at >= 0) {
-        bucket[at] = bucket[bucket.length - 1] as number;
-        bucket.pop();
+    const bands = this.#bands;
+    const next = this.#next;
+    const base = slot * bands;
+    for (let band = 0; band < bands; band++) {
+      const code = this.#codes[base + band] as number;
+      const after = next[base + band] as number;
+      let current = this.#head(band, code);
+      if (current === slot) {
+        this.#setHead(band, code, after);
+        continue;
       }
-      if (bucket.length === 0) table.delete(code);
+      while (current !== none) {
+        const link = current * bands + band;
+        const following = next[link] as number;
+        if (following === slot) {
+          next[link] = after;
+          break;
+        }
+        current = following;
+      }
     }
   }
 }
 
-function insertSorted(best: VectorMatch[], match: VectorMatch, limit: number): void {
-  if (best.length === limit && (best[limit - 1] as VectorMatch).similarity >= match.similarity)
-    return;
-  let at = best.length;
-  while (at > 0 && (best[at - 1] as VectorMatch).similarity < match.similarity) at--;
-  best.splice(at, 0, match);
-  if (best.length > limit) best.pop();
+/** Whether a match at (`similarity`, `slot`) ranks before one at (`otherSimilarity`, `otherSlot`). */
+function ranksBefore(
+  similarity: number,
+  slot: number,
+  otherSimilarity: number | undefined,
+  otherSlot: number | undefined,
+): boolean {
+  const other = otherSimilarity as number;
+  return similarity > other || (similarity === other && slot < (otherSlot as number));
+}
+
+/** Length for a per-slot array that must hold `needed` slots, grown geometrically from `current`. */
+function grownLength(current: number, needed: number): number {
+  return Math.max(needed, Math.ceil(current * growthFactor), 16);
 }
 
 const planeCache = new Map<string, Float32Array>();
