@@ -19,8 +19,8 @@ describe('lexicalEmbedder', () => {
   });
 
   test('its id names the version and dimensions', () => {
-    expect(lexicalEmbedder().id).toBe('lexical-v2-512');
-    expect(lexicalEmbedder({ dimensions: 256 }).id).toBe('lexical-v2-256');
+    expect(lexicalEmbedder().id).toBe('lexical-v3-512');
+    expect(lexicalEmbedder({ dimensions: 256 }).id).toBe('lexical-v3-256');
     expect(() => lexicalEmbedder({ dimensions: 3 })).toThrow(/dimensions/);
   });
 
@@ -44,6 +44,24 @@ describe('lexicalEmbedder', () => {
     expect(similarity('今天北京的天气怎么样', '北京今天天气怎么样')).toBeGreaterThan(
       similarity('今天北京的天气怎么样', '如何学习编程'),
     );
+  });
+
+  test('inflections and contractions share their features', () => {
+    expect(similarity('tips for learning languages', 'tip for learn language')).toBeGreaterThan(
+      0.999,
+    );
+    expect(similarity('who stopped the cities', 'who stop the city')).toBeGreaterThan(0.999);
+    expect(similarity("what's the time", 'what is the time')).toBeGreaterThan(0.999);
+  });
+
+  test('a changed function word weighs far less than a changed content word', () => {
+    const article = similarity('What is the human body?', 'What is a human body?');
+    const content = similarity('What is the human body?', 'What is the human mind?');
+    expect(article).toBeGreaterThan(0.9);
+    expect(content).toBeLessThan(0.7);
+    // Function words still count: a text of only function words is not empty.
+    expect(similarity('what is it', 'what is it')).toBeGreaterThan(0.999);
+    expect(similarity('what is it', 'who are they')).toBeLessThan(0.5);
   });
 
   test('empty text gives a zero vector, never NaN', () => {

@@ -1,7 +1,7 @@
 import type { Embedder } from './embedder.js';
 import { SemcacheError } from './errors.js';
 import { hash32 } from './hash.js';
-import { normalizeText, segmentWords } from './text-normalize.js';
+import { normalizeText, segmentWords, stemEnglish } from './text-normalize.js';
 
 /** Options of {@link lexicalEmbedder}. */
 export interface LexicalEmbedderOptions {
@@ -9,22 +9,27 @@ export interface LexicalEmbedderOptions {
   dimensions?: number;
 }
 
-const version = 2;
+const version = 3;
 
-/** Words that carry little meaning; down-weighted, never dropped (so "to be or not to be" works). */
+/**
+ * Words that carry little meaning: down-weighted as words, never dropped (so "to be or not to be"
+ * works), and left out of the character 3-grams, where "is the" vs "is a" would otherwise weigh
+ * as much as a changed content word.
+ */
 const stopWords = new Set(
-  'a an the is are was were be been am do does did of to in on at for with by from and or as it its this that these those i me my you your we our he she they them their what which who whom how why when where can could would should will shall may might must 的 了 是 吗 呢 吧 啊 我 你 他 她 它 们 在 和 与 就 都 也 还 有 这 那 个 么'.split(
+  'a an the is are was were be been being am do does did has have had get got of to in on at for with by from into about and or if so than then as it its this that these those there any some such also just very really ever one i me my you your we our us he she they them their what which who whom how why when where can could would should will shall may might must 的 了 是 吗 呢 吧 啊 呀 嘛 哪 我 你 他 她 它 们 在 和 与 就 都 也 还 有 这 那 个 么 怎么 什么 如何 为什么'.split(
     ' ',
   ),
 );
 
 const groupWeights = { word: 1, bigram: 0.3, trigram: 1 };
-const stopWordWeight = 0.35;
+const stopWordWeight = 0.5;
 
 /**
  * The default embedder: built in, no dependency, deterministic, any language. Features are word
- * unigrams and bigrams (segmented with `Intl.Segmenter`, which also segments Chinese) and
- * character 3-grams, signed-feature-hashed into `dimensions` buckets and L2-normalised.
+ * unigrams and bigrams (segmented with `Intl.Segmenter`, which also segments Chinese; English
+ * words lightly stemmed) and character 3-grams of the content words, signed-feature-hashed into
+ * `dimensions` buckets and L2-normalised. Function words ("the", "how", "什么") are down-weighted.
  *
  * It finds near-duplicates — rewording, typos, changed word order, case and punctuation — not
  * deep paraphrase. Its `id` holds its version and dimensions, so changing either never compares
@@ -53,7 +58,9 @@ export function lexicalVector(text: string, dimensions: number): Float32Array {
       `lexicalEmbedder: expected a string, got ${typeof text}.`,
     );
   }
-  const words = segmentWords(expandContractions(normalizeText(text))).map(stemPlural);
+  const words = segmentWords(expandContractions(normalizeText(text))).map((word) =>
+    stopWords.has(word) ? word : stemEnglish(word),
+  );
   const vector = new Float32Array(dimensions);
   const group = new Float32Array(dimensions);
 
@@ -64,7 +71,8 @@ export function lexicalVector(text: string, dimensions: number): Float32Array {
   for (let i = 1; i < words.length; i++) addFeature(group, `b:${words[i - 1]} ${words[i]}`, 1);
   mergeGroup(vector, group, groupWeights.bigram);
 
-  const letters = words.join(' ');
+  const content = words.filter((word) => !stopWords.has(word));
+  const letters = (content.length > 0 ? content : words).join(' ');
   for (let i = 0; i + 3 <= letters.length; i++)
     addFeature(group, `c:${letters.slice(i, i + 3)}`, 1);
   if (letters.length > 0 && letters.length < 3) addFeature(group, `c:${letters}`, 1);
@@ -89,13 +97,6 @@ function expandContractions(text: string): string {
   for (const [pattern, replacement] of contractions)
     expanded = expanded.replace(pattern, replacement);
   return expanded;
-}
-
-/** A light English stemmer: plural "-s" only ("passwords" → "password"), never "-ss" or short words. */
-function stemPlural(word: string): string {
-  return word.length > 4 && word.endsWith('s') && !word.endsWith('ss') && /[a-z]s$/u.test(word)
-    ? word.slice(0, -1)
-    : word;
 }
 
 function addFeature(group: Float32Array, feature: string, weight: number): void {
