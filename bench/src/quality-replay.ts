@@ -74,19 +74,28 @@ export async function replayWithEmbedder(
   return served;
 }
 
-/** Words as the baseline splits them: lower-cased, on whitespace. */
+/**
+ * Words as the baseline (`bench/baselines/keys-jaccard-cache.ts`, `wordJaccard`) splits them:
+ * lower-cased, split on whitespace, empty strings dropped.
+ */
 export function baselineWords(text: string): Set<string> {
-  return new Set(
-    text
-      .toLowerCase()
-      .split(/\s+/u)
-      .filter((word) => word !== ''),
-  );
+  return new Set(text.toLowerCase().split(/\s+/).filter(Boolean));
+}
+
+/** Jaccard similarity of two word sets, exactly as the baseline's `wordJaccard` (two empty sets: 1). */
+export function setJaccard(left: Set<string>, right: Set<string>): number {
+  if (left.size === 0 && right.size === 0) return 1;
+  let shared = 0;
+  for (const word of left) if (right.has(word)) shared++;
+  return shared / (left.size + right.size - shared);
 }
 
 /**
- * The baseline this project replaces: word-set Jaccard (lower-cased, split on whitespace) ≥
- * threshold, first match in insertion order.
+ * The baseline this project replaces (`KeysJaccardCache`): exact key GET, then on a miss every
+ * entry (`KEYS prefix*`, GET each) is compared by word-set Jaccard ≥ threshold and the first
+ * match is served. The replay skips questions that are themselves stored (the exact GET would
+ * answer them), and scans entries in insertion order; Redis returns `KEYS` in hash-table order,
+ * which is just as arbitrary.
  */
 export function replayWithJaccard(pairs: Pair[], threshold = 0.85): Served[] {
   const { entries, asked } = replayPlan(pairs);
@@ -94,10 +103,7 @@ export function replayWithJaccard(pairs: Pair[], threshold = 0.85): Served[] {
   return asked.map(({ pair, i }) => {
     const words = baselineWords(pair.b);
     for (let e = 0; e < sets.length; e++) {
-      const other = sets[e] as Set<string>;
-      let shared = 0;
-      for (const word of words) if (other.has(word)) shared++;
-      const similarity = shared / (words.size + other.size - shared || 1);
+      const similarity = setJaccard(words, sets[e] as Set<string>);
       if (similarity >= threshold) return { pair: i, entry: e, similarity };
     }
     return { pair: i, entry: -1, similarity: 0 };
