@@ -214,9 +214,9 @@ describe('semanticCacheMiddleware with generateText', () => {
     expect((await call({}, 'where is the eiffel tower')).providerMetadata?.semcache).toMatchObject({
       hit: 'semantic',
     });
-    // 'Where exactly is the Eiffel tower?' scores ~0.84 against the stored question: below the 0.88 default.
+    // 'Where exactly is the Eiffel tower?' scores ~0.79 against the stored question: below the 0.91 default.
     expect(
-      (await call({ threshold: 0.8 }, 'Where exactly is the Eiffel tower?')).providerMetadata
+      (await call({ threshold: 0.75 }, 'Where exactly is the Eiffel tower?')).providerMetadata
         ?.semcache,
     ).toMatchObject({ hit: 'semantic' });
     expect(

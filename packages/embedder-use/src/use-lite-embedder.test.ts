@@ -40,7 +40,7 @@ function fakeModel(): { batches: string[][]; model: UseModel } {
 describe('useLiteEmbedder (real model)', () => {
   test('id and dimensions: USE half plus lexical half', () => {
     expect(embedder.dimensions).toBe(1024);
-    expect(embedder.id).toBe('use-lite-v1+lexical-v2-512');
+    expect(embedder.id).toBe('use-lite-v1+lexical-v3-512');
   });
 
   test.each([
