@@ -20,8 +20,11 @@ export interface CacheKeyOptions {
 export interface CacheKeys {
   /** SHA-256 of the whole request (canonical JSON). Equal keys mean equal requests. */
   exactKey: string;
-  /** SHA-256 of all but the text that is matched semantically; semantic hits stay inside it. */
-  contextKey: string;
+  /**
+   * SHA-256 of all but the text that is matched semantically; semantic hits stay inside it.
+   * Computed on first read (an exact hit never reads it).
+   */
+  readonly contextKey: string;
   /** Text compared semantically; `undefined` when the request cannot be matched semantically. */
   semanticText: string | undefined;
   namespace: string;
@@ -84,8 +87,20 @@ export function deriveCacheKeys(request: CacheRequest, options: CacheKeyOptions 
     semanticText = semanticText.trim();
     if (semanticText === '' || semanticText.length > maxChars) semanticText = undefined;
   }
-  const contextKey = sha256Hex(`context:${canonicalJson(contextMaterial)}`);
-  return { exactKey, contextKey, semanticText, namespace, tenant, size: exactJson.length };
+  // An exact hit never needs the context key, so it is hashed on first use. The context material
+  // is part of the exact material, which has already serialised, so hashing it later cannot throw.
+  let contextKey: string | undefined;
+  return {
+    exactKey,
+    get contextKey() {
+      contextKey ??= sha256Hex(`context:${canonicalJson(contextMaterial)}`);
+      return contextKey;
+    },
+    semanticText,
+    namespace,
+    tenant,
+    size: exactJson.length,
+  };
 }
 
 function codeUnits(id: string): string {

@@ -34,6 +34,15 @@ describe('canonicalJson', () => {
     }
   });
 
+  test('names the full path of the offending value', () => {
+    expect(() => canonicalJson({ params: { stop: ['a', Number.NaN] } })).toThrow(
+      /at \$\.params\.stop\[1\];/,
+    );
+    expect(() => canonicalJson([{ ok: 1 }, { tools: [{ run: () => 1 }] }])).toThrow(
+      /at \$\[1\]\.tools\[0\]\.run;/,
+    );
+  });
+
   test('rejects circular structures but accepts shared (non-circular) references', () => {
     const circular: Record<string, unknown> = { a: 1 };
     circular.self = circular;

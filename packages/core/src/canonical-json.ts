@@ -9,101 +9,107 @@ import { describeValue, SemcacheError } from './errors.js';
  *   symbols and circular structures — a request holding them cannot be keyed safely.
  */
 export function canonicalJson(value: unknown): string {
-  const parts: string[] = [];
-  write(value, parts, new Set(), '$', 0);
-  return parts.join('');
+  return write(value, new Set(), [], 0);
 }
 
 /** Deeper data is refused rather than risking a stack overflow. */
 const maxDepth = 256;
 
+// The path to the current value is kept as a stack and only formatted for an error message, so
+// a successful call builds no path strings.
 function write(
   value: unknown,
-  out: string[],
   ancestors: Set<object>,
-  path: string,
+  path: (string | number)[],
   depth: number,
-): void {
+): string {
   switch (typeof value) {
     case 'string':
-      out.push(JSON.stringify(value.normalize('NFC')));
-      return;
+      return JSON.stringify(value.normalize('NFC'));
     case 'number':
       if (!Number.isFinite(value)) {
         throw new SemcacheError(
           'INVALID_REQUEST',
-          `Cannot key a request with a non-finite number (${describeValue(value)}) at ${path}; pass a finite number or leave the field out.`,
+          `Cannot key a request with a non-finite number (${describeValue(value)}) at ${formatPath(path)}; pass a finite number or leave the field out.`,
         );
       }
-      out.push(Object.is(value, -0) ? '0' : JSON.stringify(value));
-      return;
+      return Object.is(value, -0) ? '0' : JSON.stringify(value);
     case 'boolean':
-      out.push(value ? 'true' : 'false');
-      return;
+      return value ? 'true' : 'false';
     case 'undefined':
-      out.push('null');
-      return;
+      return 'null';
     case 'object':
       break;
     default:
       throw new SemcacheError(
         'INVALID_REQUEST',
-        `Cannot key a request holding a ${typeof value} at ${path}; only JSON-like data can be cached.`,
+        `Cannot key a request holding a ${typeof value} at ${formatPath(path)}; only JSON-like data can be cached.`,
       );
   }
-  if (value === null) {
-    out.push('null');
-    return;
-  }
+  if (value === null) return 'null';
   if (value instanceof Date) {
-    out.push(JSON.stringify(Number.isNaN(value.getTime()) ? null : value.toISOString()));
-    return;
+    return JSON.stringify(Number.isNaN(value.getTime()) ? null : value.toISOString());
   }
   if (value instanceof Uint8Array) {
-    out.push(
-      JSON.stringify(
-        Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64'),
-      ),
+    return JSON.stringify(
+      Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64'),
     );
-    return;
   }
-  if (value instanceof URL) {
-    out.push(JSON.stringify(value.href));
-    return;
-  }
+  if (value instanceof URL) return JSON.stringify(value.href);
   if (depth >= maxDepth) {
     throw new SemcacheError(
       'INVALID_REQUEST',
-      `Cannot key a request nested deeper than ${maxDepth} levels (at ${path.slice(0, 80)}…); pass flatter data.`,
+      `Cannot key a request nested deeper than ${maxDepth} levels (at ${formatPath(path).slice(0, 80)}…); pass flatter data.`,
     );
   }
   if (ancestors.has(value)) {
     throw new SemcacheError(
       'INVALID_REQUEST',
-      `Cannot key a request with a circular reference at ${path}; pass plain JSON data.`,
+      `Cannot key a request with a circular reference at ${formatPath(path)}; pass plain JSON data.`,
     );
   }
   ancestors.add(value);
+  let json: string;
   if (Array.isArray(value)) {
-    out.push('[');
+    json = '[';
     for (let i = 0; i < value.length; i++) {
-      if (i > 0) out.push(',');
-      write(value[i], out, ancestors, `${path}[${i}]`, depth + 1);
+      if (i > 0) json += ',';
+      path.push(i);
+      json += write(value[i], ancestors, path, depth + 1);
+      path.pop();
     }
-    out.push(']');
+    json += ']';
   } else {
     const record = value as Record<string, unknown>;
-    const keys = Object.keys(record)
-      .filter((key) => record[key] !== undefined)
-      .map((key) => [key.normalize('NFC'), key] as const)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    out.push('{');
-    keys.forEach(([normalized, key], i) => {
-      if (i > 0) out.push(',');
-      out.push(JSON.stringify(normalized), ':');
-      write(record[key], out, ancestors, `${path}.${key}`, depth + 1);
-    });
-    out.push('}');
+    json = '{';
+    let first = true;
+    for (const [normalized, key] of sortedKeys(record)) {
+      if (!first) json += ',';
+      first = false;
+      path.push(key);
+      json += `${JSON.stringify(normalized)}:${write(record[key], ancestors, path, depth + 1)}`;
+      path.pop();
+    }
+    json += '}';
   }
   ancestors.delete(value);
+  return json;
+}
+
+/**
+ * The defined keys of `record` as `[NFC-normalised, original]` pairs, sorted by the normalised
+ * key code unit by code unit.
+ */
+function sortedKeys(record: Record<string, unknown>): [string, string][] {
+  const pairs: [string, string][] = [];
+  for (const key of Object.keys(record)) {
+    if (record[key] !== undefined) pairs.push([key.normalize('NFC'), key]);
+  }
+  return pairs.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+function formatPath(path: readonly (string | number)[]): string {
+  let formatted = '$';
+  for (const step of path) formatted += typeof step === 'number' ? `[${step}]` : `.${step}`;
+  return formatted;
 }

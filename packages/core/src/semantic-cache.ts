@@ -96,6 +96,7 @@ export interface CacheCallOptions {
 /** A lookup that found an entry. */
 export interface CacheHit<V extends JsonValue = JsonValue> {
   kind: 'exact' | 'semantic';
+  /** Decoded from the store for this lookup alone: the caller owns it and may change it. */
   value: V;
   /** Exact key of the entry served. */
   key: string;

@@ -115,12 +115,19 @@ function isWellFormedMessage(message: { [key: string]: JsonValue }): boolean {
  * A hit spends no tokens: `usage_metadata` is zero (as LangChain sets it for cache hits) and the
  * original call's `tokenUsage` / `usage` are left out of `response_metadata`.
  * Returns `undefined` for a value this version cannot read (treated as a miss).
+ *
+ * `value` is copied first unless `options.fresh` says the caller owns it and nothing else holds
+ * it (a core lookup hit, decoded from the store for this call alone).
  */
-export function decodeGenerations(value: JsonValue, info: CacheInfo): Generation[] | undefined {
+export function decodeGenerations(
+  value: JsonValue,
+  info: CacheInfo,
+  options: { fresh?: boolean } = {},
+): Generation[] | undefined {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
   const generations = value.generations;
   if (!Array.isArray(generations) || generations.length === 0) return undefined;
-  const copy = structuredClone(generations);
+  const copy = options.fresh ? generations : structuredClone(generations);
   try {
     return copy.map((item): Generation => {
       if (

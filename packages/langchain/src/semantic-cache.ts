@@ -120,7 +120,7 @@ export class SemanticCache extends BaseCache<Generation[]> {
       const found = await this.#lookupCore(request, callOptions);
       if (found === undefined) return null;
       if (found.kind !== 'miss') {
-        const generations = decodeGenerations(found.value, hitInfo(found));
+        const generations = decodeGenerations(found.value, hitInfo(found), { fresh: true });
         if (generations) return generations;
         this.#core.reportError(
           'langchain-decode',

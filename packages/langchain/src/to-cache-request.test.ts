@@ -20,6 +20,20 @@ function keyOf(fields: ChatOpenAIFields, options: Record<string, unknown> = {}):
 const prompt = 'System: Be terse.\nHuman: How do I reset my password?';
 
 describe('toCacheRequest', () => {
+  test('calls sharing an llmKey get independent requests (the parsed llmKey is reused, never changed)', () => {
+    const llmKey = keyOf({ temperature: 0, modelKwargs: { user_tier: 'gold' } });
+    const flagged = toCacheRequest('critic: too long\nHuman: shorten it', llmKey).request;
+    const plain = toCacheRequest(prompt, llmKey).request;
+    expect(flagged.params?.providerOptions).toMatchObject({ langchainPromptPreamble: true });
+    expect(plain.params?.providerOptions?.langchainPromptPreamble).toBeUndefined();
+    expect(plain.params?.temperature).toBe(0);
+    expect(() => {
+      (plain.params as { temperature?: number }).temperature = 1;
+    }).toThrow(TypeError);
+    expect(toCacheRequest(prompt, llmKey).request).toEqual(plain);
+    expect(() => toCacheRequest(prompt, `${llmKey},broken`)).toThrow(/llmKey|pair/);
+  });
+
   test('a real ChatOpenAI llmKey loses its API key, base URL and transport options', () => {
     const llmKey = keyOf({
       timeout: 1000,

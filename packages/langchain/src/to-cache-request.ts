@@ -131,6 +131,64 @@ export function toCacheRequest(
   llmKey: string,
   scope?: CacheScope,
 ): LangChainRequest {
+  const model = modelPartOf(llmKey);
+  const parsed = model.isLlm ? undefined : parsePrompt(prompt);
+  let params = model.params;
+  if (parsed?.preamble) {
+    params = {
+      ...params,
+      providerOptions: { ...params?.providerOptions, langchainPromptPreamble: true },
+    };
+  }
+  const request: CacheRequest = {
+    model: model.model,
+    messages: parsed
+      ? parsed.messages
+      : [{ role: 'user', content: [{ type: 'text', text: prompt }] }],
+    ...(params !== undefined ? { params } : {}),
+    ...(model.tools !== undefined ? { tools: model.tools } : {}),
+    ...(model.toolChoice !== undefined ? { toolChoice: model.toolChoice } : {}),
+    ...(model.responseFormat !== undefined ? { responseFormat: model.responseFormat } : {}),
+    ...(scope && (scope.tenant !== undefined || scope.namespace !== undefined) ? { scope } : {}),
+  };
+  const placeholder = mediaPlaceholder(prompt);
+  return placeholder === undefined
+    ? { request }
+    : {
+        request,
+        uncacheable: `the prompt holds ${placeholder}: LangChain renders images, audio and files as placeholders, so two different attachments would share an entry`,
+      };
+}
+
+/** What one `llmKey` contributes to a request; deep-frozen, because it is shared between calls. */
+interface ModelPart {
+  isLlm: boolean;
+  model: CacheRequest['model'];
+  params: CacheParams | undefined;
+  tools: CacheRequest['tools'];
+  toolChoice: CacheRequest['toolChoice'];
+  responseFormat: CacheRequest['responseFormat'];
+}
+
+// An application sends the same few llmKeys over and over (one per model configuration), and
+// parsing one and stripping its secrets costs more than the rest of a cache hit.
+const modelParts = new Map<string, ModelPart>();
+const maxModelParts = 256;
+
+function modelPartOf(llmKey: string): ModelPart {
+  let part = modelParts.get(llmKey);
+  if (part === undefined) {
+    part = deepFreeze(parseModelPart(llmKey));
+    if (modelParts.size >= maxModelParts) {
+      const oldest = modelParts.keys().next().value;
+      if (oldest !== undefined) modelParts.delete(oldest);
+    }
+    modelParts.set(llmKey, part);
+  }
+  return part;
+}
+
+function parseModelPart(llmKey: string): ModelPart {
   const fields = parseLlmKey(llmKey);
   const knownSecrets = [...collectSecrets(fields), ...transportStrings(fields)];
   const isLlm = fields._model === 'base_llm';
@@ -160,29 +218,24 @@ export function toCacheRequest(
       providerOptions[name] = kept[name];
     }
   }
-
-  const parsed = isLlm ? undefined : parsePrompt(prompt);
-  if (parsed?.preamble) providerOptions.langchainPromptPreamble = true;
   if (Object.keys(providerOptions).length > 0) params.providerOptions = providerOptions;
 
-  const request: CacheRequest = {
+  return {
+    isLlm,
     model: { provider: `langchain.${type}.${isLlm ? 'llm' : 'chat'}`, id: modelId },
-    messages: parsed
-      ? parsed.messages
-      : [{ role: 'user', content: [{ type: 'text', text: prompt }] }],
-    ...(Object.keys(params).length > 0 ? { params } : {}),
-    ...(tools !== undefined ? { tools } : {}),
-    ...(toolChoice !== undefined ? { toolChoice } : {}),
-    ...(responseFormat !== undefined ? { responseFormat } : {}),
-    ...(scope && (scope.tenant !== undefined || scope.namespace !== undefined) ? { scope } : {}),
+    params: Object.keys(params).length > 0 ? params : undefined,
+    tools,
+    toolChoice,
+    responseFormat,
   };
-  const placeholder = mediaPlaceholder(prompt);
-  return placeholder === undefined
-    ? { request }
-    : {
-        request,
-        uncacheable: `the prompt holds ${placeholder}: LangChain renders images, audio and files as placeholders, so two different attachments would share an entry`,
-      };
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const field of Object.values(value)) deepFreeze(field);
+  }
+  return value;
 }
 
 /**

@@ -186,7 +186,7 @@ export class SemanticCacheRunnable<
     }
     if (found && found.kind !== 'miss') {
       const info = hitInfo(found);
-      const generation = decodeGenerations(found.value, info)?.[0];
+      const generation = decodeGenerations(found.value, info, { fresh: true })?.[0];
       if (generation && 'message' in generation) {
         const message = generation.message as BaseMessage;
         for (const chunk of replayChunks(message, { semcache: info })) yield chunk;
