@@ -157,7 +157,8 @@ export function semanticCacheMiddleware(
         return doGenerate();
       }
       try {
-        return generateFromStored(result.value, metadataOf(result));
+        // A hit is decoded for this call alone and a coalesced result is copied by the cache.
+        return generateFromStored(result.value, metadataOf(result), { fresh: true });
       } catch (error) {
         cache.reportError('decode', error);
         return doGenerate();
@@ -172,7 +173,12 @@ export function semanticCacheMiddleware(
       const found = await cache.lookup(request, callOptions);
       if (found.kind !== 'miss' && isStoredResult(found.value)) {
         try {
-          return { stream: streamFromStored(found.value, metadataOf(found), options.replay) };
+          return {
+            stream: streamFromStored(found.value, metadataOf(found), {
+              ...options.replay,
+              fresh: true,
+            }),
+          };
         } catch (error) {
           cache.reportError('decode', error);
         }

@@ -74,6 +74,23 @@ describe('stored results', () => {
     );
   });
 
+  test('shared stored results are copied; only a fresh one is revived in place', async () => {
+    const stored = storedFromGenerate(result);
+    const copy = structuredClone(stored);
+    const revived = generateFromStored(stored, { hit: 'miss', coalesced: true });
+    (revived.providerMetadata?.openai as Record<string, unknown>).logprobs = 'changed';
+    revived.warnings.push({ type: 'other', message: 'added' } as never);
+    (revived.content[1] as { text: string }).text = 'mutated';
+    for (const part of await collect(streamFromStored(stored, { hit: 'miss' }))) {
+      if (part.type === 'finish') (part.providerMetadata?.openai as Record<string, unknown>).x = 1;
+      if (part.type === 'stream-start') part.warnings.push({ type: 'other', message: 'x' } as never);
+    }
+    expect(stored).toEqual(copy);
+    const fresh = structuredClone(stored);
+    const inPlace = generateFromStored(fresh, { hit: 'exact' }, { fresh: true });
+    expect(inPlace.warnings).toBe(fresh.warnings);
+  });
+
   test('a replayed stream records back into the same stored result', async () => {
     const stored = storedFromGenerate(result);
     const recorder = new StreamRecorder();

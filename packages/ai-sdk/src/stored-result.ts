@@ -42,18 +42,29 @@ export function storedFromGenerate(result: LanguageModelV4GenerateResult): Store
   };
 }
 
+/** Who else holds a stored result: revived results must never share objects with another caller. */
+export interface OwnershipOptions {
+  /**
+   * True when the caller owns `stored` and nothing else holds it (a lookup hit, decoded from the
+   * store for this call alone), so it is revived in place instead of copied first.
+   */
+  fresh?: boolean;
+}
+
 /** Rebuilds a generate result from a {@link StoredResult}, merging `semcache` metadata in. */
 export function generateFromStored(
-  stored: StoredResult,
+  shared: StoredResult,
   semcache: JsonObject,
+  options: OwnershipOptions = {},
 ): LanguageModelV4GenerateResult {
+  const stored = options.fresh ? shared : structuredClone(shared);
   return {
     content: stored.content.map(reviveContent),
     finishReason: reviveFinishReason(stored.finishReason),
     usage: reviveUsage(stored.usage),
     providerMetadata: withSemcache(stored.providerMetadata, semcache),
     response: reviveResponse(stored.response),
-    warnings: structuredClone(stored.warnings) as LanguageModelV4GenerateResult['warnings'],
+    warnings: stored.warnings as LanguageModelV4GenerateResult['warnings'],
   };
 }
 
@@ -69,10 +80,11 @@ export interface ReplayOptions {
  * and paced like a live model.
  */
 export function streamFromStored(
-  stored: StoredResult,
+  shared: StoredResult,
   semcache: JsonObject,
-  options: ReplayOptions = {},
+  options: ReplayOptions & OwnershipOptions = {},
 ): ReadableStream<LanguageModelV4StreamPart> {
+  const stored = options.fresh ? shared : structuredClone(shared);
   // Built eagerly so a malformed entry fails here, where the middleware turns it into a miss.
   const parts = storedToParts(stored, semcache, (options.chunkDelayMs ?? 0) > 0);
   const delay = options.chunkDelayMs ?? 0;
@@ -102,7 +114,7 @@ function storedToParts(
   chunked: boolean,
 ): LanguageModelV4StreamPart[] {
   const parts: LanguageModelV4StreamPart[] = [
-    { type: 'stream-start', warnings: structuredClone(stored.warnings) as never },
+    { type: 'stream-start', warnings: stored.warnings as never },
   ];
   const response = reviveResponse(stored.response);
   parts.push({ type: 'response-metadata', ...response });
@@ -276,8 +288,9 @@ function storeContent(content: LanguageModelV4Content): JsonObject {
   return toJson(content) as JsonObject;
 }
 
+// The revive functions take objects their caller owns (see OwnershipOptions) and may reuse them.
 function reviveContent(stored: JsonObject): LanguageModelV4Content {
-  const content = structuredClone(stored) as Record<string, unknown>;
+  const content = stored as Record<string, unknown>;
   if (
     (content.type === 'file' || content.type === 'reasoning-file') &&
     typeof content.data === 'object' &&
@@ -302,7 +315,7 @@ function storeUsage(usage: LanguageModelV4Usage): JsonObject {
 }
 
 function reviveUsage(stored: JsonObject): LanguageModelV4Usage {
-  const usage = structuredClone(stored) as Partial<LanguageModelV4Usage>;
+  const usage = stored as Partial<LanguageModelV4Usage>;
   const tokens = (value: unknown) => (typeof value === 'number' ? value : undefined);
   const input = (usage.inputTokens ?? {}) as Partial<LanguageModelV4Usage['inputTokens']>;
   const output = (usage.outputTokens ?? {}) as Partial<LanguageModelV4Usage['outputTokens']>;
@@ -337,7 +350,7 @@ function reviveResponse(stored: StoredResult['response']) {
 }
 
 function withSemcache(stored: JsonObject | null, semcache: JsonObject): SharedV4ProviderMetadata {
-  return { ...(structuredClone(stored) ?? {}), semcache } as SharedV4ProviderMetadata;
+  return { ...stored, semcache } as SharedV4ProviderMetadata;
 }
 
 function isoOrNull(date: Date | string | number | undefined): string | null {
