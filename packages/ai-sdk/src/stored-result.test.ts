@@ -83,7 +83,8 @@ describe('stored results', () => {
     (revived.content[1] as { text: string }).text = 'mutated';
     for (const part of await collect(streamFromStored(stored, { hit: 'miss' }))) {
       if (part.type === 'finish') (part.providerMetadata?.openai as Record<string, unknown>).x = 1;
-      if (part.type === 'stream-start') part.warnings.push({ type: 'other', message: 'x' } as never);
+      if (part.type === 'stream-start')
+        part.warnings.push({ type: 'other', message: 'x' } as never);
     }
     expect(stored).toEqual(copy);
     const fresh = structuredClone(stored);
