@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { canonicalJson } from './canonical-json.js';
 import { isSemcacheError } from './errors.js';
@@ -32,6 +33,22 @@ describe('canonicalJson', () => {
       expect(isSemcacheError(error, 'INVALID_REQUEST')).toBe(true);
       expect((error as Error).message).toMatch(/\$/);
     }
+  });
+
+  test('every string and key reads back as its NFC form, and keys sort by code unit', () => {
+    const text = fc.oneof(
+      fc.string({ unit: 'binary' }),
+      fc.constantFrom('a"b', 'a\\b', '\u007f', 'tab\there', 'Cafe\u0301', '\u212b'),
+    );
+    fc.assert(
+      fc.property(text, text, fc.integer(), (key, value, n) => {
+        const parsed = JSON.parse(canonicalJson({ [key]: value, z: n })) as Record<string, unknown>;
+        expect(parsed[key.normalize('NFC')]).toBe(value.normalize('NFC'));
+        const keys = Object.keys(JSON.parse(canonicalJson({ z: 1, [key]: 2, A: 3 })));
+        expect(keys).toEqual([...keys].sort());
+      }),
+      { numRuns: 2000, seed: 11 },
+    );
   });
 
   test('names the full path of the offending value', () => {

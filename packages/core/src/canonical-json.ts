@@ -25,7 +25,7 @@ function write(
 ): string {
   switch (typeof value) {
     case 'string':
-      return JSON.stringify(value.normalize('NFC'));
+      return isPlainAscii(value) ? `"${value}"` : JSON.stringify(value.normalize('NFC'));
     case 'number':
       if (!Number.isFinite(value)) {
         throw new SemcacheError(
@@ -83,12 +83,27 @@ function write(
     const record = value as Record<string, unknown>;
     json = '{';
     let first = true;
-    for (const [normalized, key] of sortedKeys(record)) {
-      if (!first) json += ',';
-      first = false;
-      path.push(key);
-      json += `${JSON.stringify(normalized)}:${write(record[key], ancestors, path, depth + 1)}`;
-      path.pop();
+    const keys = Object.keys(record);
+    if (keys.every(isPlainAscii)) {
+      // Plain ASCII keys are already NFC and need no escaping; the default sort compares code units.
+      keys.sort();
+      for (const key of keys) {
+        const field = record[key];
+        if (field === undefined) continue;
+        if (!first) json += ',';
+        first = false;
+        path.push(key);
+        json += `"${key}":${write(field, ancestors, path, depth + 1)}`;
+        path.pop();
+      }
+    } else {
+      for (const [normalized, key] of sortedKeys(record, keys)) {
+        if (!first) json += ',';
+        first = false;
+        path.push(key);
+        json += `${JSON.stringify(normalized)}:${write(record[key], ancestors, path, depth + 1)}`;
+        path.pop();
+      }
     }
     json += '}';
   }
@@ -100,12 +115,21 @@ function write(
  * The defined keys of `record` as `[NFC-normalised, original]` pairs, sorted by the normalised
  * key code unit by code unit.
  */
-function sortedKeys(record: Record<string, unknown>): [string, string][] {
+function sortedKeys(record: Record<string, unknown>, keys: readonly string[]): [string, string][] {
   const pairs: [string, string][] = [];
-  for (const key of Object.keys(record)) {
+  for (const key of keys) {
     if (record[key] !== undefined) pairs.push([key.normalize('NFC'), key]);
   }
   return pairs.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/** True for printable ASCII without a quote or a backslash: NFC already, and JSON-encodes as itself. */
+function isPlainAscii(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x20 || code > 0x7e || code === 0x22 || code === 0x5c) return false;
+  }
+  return true;
 }
 
 function formatPath(path: readonly (string | number)[]): string {
