@@ -277,6 +277,33 @@ describe('createSemanticCache', () => {
     expect(cache.stats().errors).toBe(1);
   });
 
+  test('a caller that waited for another process lease reads its answer even when that GET is slow', async () => {
+    // Another process holds the lease, stores the answer and releases it; the waiter's first GET
+    // is quick (a miss), its re-check GET takes longer than storeTimeoutMs (a cold process).
+    const shared = new MemoryStore();
+    const slow = new MemoryStore();
+    let gets = 0;
+    slow.get = async (namespace, key) => {
+      if (++gets > 1) await new Promise((resolve) => setTimeout(resolve, 120));
+      return shared.get(namespace, key);
+    };
+    const other = createSemanticCache({ store: shared });
+    Object.assign(slow, {
+      coordinator: {
+        tryAcquire: async () => undefined,
+        waitForRelease: async () => {
+          await other.store(ask('q'), answer('from the other process'));
+        },
+      },
+    });
+    const cache = createSemanticCache({ store: slow, storeTimeoutMs: 50 });
+    const compute = vi.fn(async () => answer('from model'));
+    const result = await cache.getOrCompute(ask('q'), compute);
+    expect(compute).not.toHaveBeenCalled();
+    expect(result).toMatchObject({ kind: 'exact', value: { text: 'from the other process' } });
+    expect(cache.stats().errors).toBe(0);
+  });
+
   test('a corrupt or foreign entry is a miss, deleted and counted', async () => {
     const store = new MemoryStore();
     const cache = createSemanticCache({ store });

@@ -378,10 +378,15 @@ export function createSemanticCache(options: SemanticCacheOptions = {}): Semanti
   async function find<V extends JsonValue>(
     request: CacheRequest,
     callOptions: CacheCallOptions,
+    getTimeoutMs = storeTimeoutMs,
   ): Promise<LookupResult<V>> {
     const entry = prepare(request);
     const { keys } = entry;
-    const exact = await storeOp('get', () => store.get(keys.namespace, keys.exactKey));
+    const exact = await storeOp(
+      'get',
+      () => store.get(keys.namespace, keys.exactKey),
+      getTimeoutMs,
+    );
     if (!exact.ok) return { kind: 'miss', reason: 'store-error' };
     if (typeof exact.value === 'string') {
       const decoded = await decodeOrDrop(keys.namespace, keys.exactKey, exact.value);
@@ -556,7 +561,9 @@ export function createSemanticCache(options: SemanticCacheOptions = {}): Semanti
         } catch (error) {
           reportError('wait', error);
         }
-        const again = await find<V>(request, { ...callOptions, semantic: false });
+        // The leader has just released, so the answer is most likely stored: reading it is worth
+        // the lease budget (a slow GET right after a deploy must not cost another model call).
+        const again = await find<V>(request, { ...callOptions, semantic: false }, leaseTimeoutMs);
         if (again.kind !== 'miss') {
           counters.coalesced++;
           events.emit('coalesced', { key: keys.exactKey, scope: 'distributed' });
