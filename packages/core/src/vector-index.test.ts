@@ -73,6 +73,29 @@ describe('VectorIndex', () => {
     expect(found / queries.length).toBeGreaterThanOrEqual(0.97);
   });
 
+  test('neighbours just above the threshold are not lost to the bucket-signature filter', () => {
+    const random = seeded(13);
+    const dimensions = 128;
+    const index = new VectorIndex({ dimensions, flatLimit: 200 });
+    const queries: Array<{ id: string; query: Float32Array; similarity: number }> = [];
+    for (let i = 0; i < 4000; i++) {
+      const vector = randomUnit(dimensions, random);
+      index.add(`v${i}`, vector);
+      if (i % 10 === 0) {
+        const query = near(vector, 0.915, random);
+        let dot = 0;
+        for (let d = 0; d < dimensions; d++) dot += query[d]! * vector[d]!;
+        queries.push({ id: `v${i}`, query, similarity: dot });
+      }
+    }
+    const found = queries.filter(({ id, query }) =>
+      index.search(query, { minSimilarity: 0.91, limit: 1 }).some((m) => m.id === id),
+    ).length;
+    // 48 bands × 14 bits put a 0.915 neighbour in a shared bucket with probability ~0.999.
+    expect(found / queries.length).toBeGreaterThanOrEqual(0.98);
+    expect(queries.every(({ similarity }) => similarity >= 0.91)).toBe(true);
+  });
+
   test('removals after the switch leave no stale results, and slots are reused', () => {
     const random = seeded(4);
     const index = new VectorIndex({ dimensions: 32, flatLimit: 10 });

@@ -203,14 +203,18 @@ export class VectorIndex {
       const epoch = this.#nextVisitEpoch();
       const visited = this.#visited;
       const next = this.#next;
+      const codes = this.#codes;
       const bands = this.#bands;
       const hashes = this.#hash(vector, 0);
+      const maxDistance = this.#maxSignatureDistance(minSimilarity);
       for (let band = 0; band < bands; band++) {
         let slot = this.#head(band, hashes[band] as number);
         while (slot !== none) {
           if (visited[slot] !== epoch) {
             visited[slot] = epoch;
-            consider(slot);
+            if (signatureDistance(codes, slot * bands, hashes, bands, maxDistance) <= maxDistance) {
+              consider(slot);
+            }
           }
           slot = next[slot * bands + band] as number;
         }
@@ -220,6 +224,19 @@ export class VectorIndex {
       id: this.#slotIds[slot] as string,
       similarity: similarities[i] as number,
     }));
+  }
+
+  /**
+   * The band codes of a slot are `bands × bitsPerBand` random-hyperplane sign bits, and two
+   * vectors at angle θ disagree on each with probability θ/π (SimHash). A candidate whose
+   * disagreements exceed what a vector at `minSimilarity` would show by 6 standard deviations
+   * cannot plausibly reach it (odds ~1e-9), so it is skipped without reading its vector: at a
+   * million entries most bucket neighbours are far and their dot products dominated the search.
+   */
+  #maxSignatureDistance(minSimilarity: number): number {
+    const bits = this.#bands * this.#bitsPerBand;
+    const disagree = Math.acos(Math.min(1, Math.max(-1, minSimilarity))) / Math.PI;
+    return Math.ceil(bits * disagree + 6 * Math.sqrt(bits * disagree * (1 - disagree)) + 1);
   }
 
   #checkVector(vector: Float32Array): void {
@@ -445,4 +462,25 @@ function gaussianPlanes(count: number, dimensions: number, seed: number): Float3
     planes[i] = Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform());
   }
   return planes;
+}
+
+/**
+ * Differing bits between the band codes of a slot (from `base` in `codes`) and `hashes`; stops
+ * counting once past `limit`.
+ */
+function signatureDistance(
+  codes: Uint16Array | Uint32Array,
+  base: number,
+  hashes: Uint32Array,
+  bands: number,
+  limit: number,
+): number {
+  let distance = 0;
+  for (let band = 0; band < bands && distance <= limit; band++) {
+    let x = ((codes[base + band] as number) ^ (hashes[band] as number)) >>> 0;
+    x -= (x >>> 1) & 0x55555555;
+    x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+    distance += (Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24) as number;
+  }
+  return distance;
 }
