@@ -304,6 +304,25 @@ describe('createSemanticCache', () => {
     expect(cache.stats().errors).toBe(0);
   });
 
+  test('a lease granted after its caller gave up is handed back when it arrives', async () => {
+    // The lease reply is slower than the lease budget (1 s): the caller computes without it, and
+    // the lease Redis granted meanwhile must not stall the next caller until it expires.
+    const store = new MemoryStore();
+    const release = vi.fn(async () => {});
+    Object.assign(store, {
+      coordinator: {
+        tryAcquire: () => new Promise((resolve) => setTimeout(() => resolve(release), 1100)),
+        waitForRelease: async () => {},
+      },
+    });
+    const cache = createSemanticCache({ store });
+    const compute = vi.fn(async () => answer('a'));
+    const result = await cache.getOrCompute(ask('q'), compute);
+    expect(result).toMatchObject({ kind: 'miss', value: { text: 'a' }, stored: true });
+    expect(compute).toHaveBeenCalledTimes(1);
+    await vi.waitFor(() => expect(release).toHaveBeenCalledTimes(1), { timeout: 2000 });
+  });
+
   test('a corrupt or foreign entry is a miss, deleted and counted', async () => {
     const store = new MemoryStore();
     const cache = createSemanticCache({ store });

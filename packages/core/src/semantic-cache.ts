@@ -550,11 +550,19 @@ export function createSemanticCache(options: SemanticCacheOptions = {}): Semanti
     if (coordinator && !callOptions.refresh) {
       // Lease commands get a longer budget than lookups: a lease granted after its caller gave up
       // would be orphaned, and every other caller of this request would wait for its expiry.
+      let acquiring: Promise<(() => Promise<void>) | undefined> | undefined;
       const lease = await storeOp(
         'lease',
-        () => coordinator.tryAcquire(keys.namespace, keys.exactKey, coalesceTimeoutMs),
+        () => {
+          acquiring = coordinator.tryAcquire(keys.namespace, keys.exactKey, coalesceTimeoutMs);
+          return acquiring;
+        },
         leaseTimeoutMs,
       );
+      // A lease granted after the timeout belongs to nobody: hand it back as soon as it arrives.
+      if (!lease.ok && acquiring) {
+        void acquiring.then((late) => late?.()).catch(() => {});
+      }
       if (lease.ok && lease.value === undefined) {
         try {
           await coordinator.waitForRelease(keys.namespace, keys.exactKey, coalesceTimeoutMs);
