@@ -22,7 +22,7 @@ afterEach(() => {
 });
 afterAll(async () => server.stop());
 
-function coordinator(prefix: string, redis: Redis = client) {
+function coordinator(prefix: string, redis: Redis = client, leaseTtlMs?: number) {
   const layout = keyLayout(prefix);
   const gate = new CommandGate(redis, 100);
   const made = new RedisFlightCoordinator({
@@ -31,6 +31,7 @@ function coordinator(prefix: string, redis: Redis = client) {
     layout,
     generations: new Generations(redis, gate, layout, () => {}),
     subscriber: duplicateConnection(redis, 'test-flights'),
+    ...(leaseTtlMs === undefined ? {} : { leaseTtlMs }),
   });
   coordinators.push(made);
   return { coordinator: made, layout };
@@ -72,6 +73,39 @@ describe('RedisFlightCoordinator', () => {
     expect(await a.tryAcquire('ns', 'k', 300)).toBeTypeOf('function');
     await b.waitForRelease('ns', 'k', 20_000);
     expect(await b.tryAcquire('ns', 'k', 300)).toBeTypeOf('function');
+  }, 5000);
+
+  test('a holder that keeps working keeps its lease past the lease TTL', async () => {
+    const prefix = `fc${++run}:`;
+    const { coordinator: a, layout } = coordinator(prefix, client, 150);
+    const b = coordinator(prefix, client, 150).coordinator;
+    const release = await a.tryAcquire('ns', 'k', 30_000);
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    expect(await b.tryAcquire('ns', 'k', 30_000)).toBeUndefined();
+    expect(await client.pttl(layout.lease('ns', 'k'))).toBeGreaterThan(0);
+    await release?.();
+    expect(await b.tryAcquire('ns', 'k', 30_000)).toBeTypeOf('function');
+  });
+
+  test('renewal stops at the lease length the holder asked for', async () => {
+    const prefix = `fc${++run}:`;
+    const { coordinator: a, layout } = coordinator(prefix, client, 150);
+    expect(await a.tryAcquire('ns', 'k', 400)).toBeTypeOf('function');
+    while ((await client.pttl(layout.lease('ns', 'k'))) !== -2) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(await a.tryAcquire('ns', 'k', 400)).toBeTypeOf('function');
+  }, 5000);
+
+  test('a lease nobody renews any more frees its waiters after its TTL, not its full length', async () => {
+    // The holder's process went away without releasing (crash, or its release timed out).
+    const prefix = `fc${++run}:`;
+    const a = coordinator(prefix, client, 300).coordinator;
+    const b = coordinator(prefix, client, 300).coordinator;
+    expect(await a.tryAcquire('ns', 'k', 60_000)).toBeTypeOf('function');
+    a.close();
+    await b.waitForRelease('ns', 'k', 60_000);
+    expect(await b.tryAcquire('ns', 'k', 60_000)).toBeTypeOf('function');
   }, 5000);
 
   test('a late release of an expired lease does not free the next holder', async () => {

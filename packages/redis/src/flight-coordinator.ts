@@ -26,6 +26,14 @@ end
 return 0
 `);
 
+/** Compare-and-expire: only the holder's token extends the lease. */
+const renewScript = luaScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return 0
+`);
+
 /** Options of {@link RedisFlightCoordinator}. */
 export interface RedisFlightCoordinatorOptions {
   client: RedisClient;
@@ -38,23 +46,31 @@ export interface RedisFlightCoordinatorOptions {
   maxCheckIntervalMs?: number;
   /** A lease check that takes longer than this counts as "Redis unavailable": stop waiting. Default `250`. */
   checkTimeoutMs?: number;
+  /**
+   * Time to live of a lease in Redis. The holder renews it every third of this while it works, up
+   * to the `leaseMs` it asked for, so a lease whose holder died, or whose release or grant got
+   * lost in a timeout, holds its waiters at most this long. Default `3000`.
+   */
+  leaseTtlMs?: number;
 }
 
 /**
- * Distributed single-flight over Redis. A lease is `SET lease token NX PX leaseMs`; release is a
- * compare-and-delete script that also publishes the release. Waiters hear the release on
- * pub/sub, and also re-check the lease when it is due to expire, so a leader that died leaves
- * them waiting no longer than its lease. Any doubt (Redis unreachable, slow, a check failing)
- * ends the wait: the caller then computes itself, which is always safe.
+ * Distributed single-flight over Redis. A lease is `SET lease token NX PX leaseTtlMs`, renewed by
+ * its holder while it works (up to `leaseMs` in all); release is a compare-and-delete script that
+ * also publishes the release. Waiters hear the release on pub/sub, and also re-check the lease
+ * when it is due to expire, so a leader that died, or a lease nobody holds any more, keeps them
+ * waiting no longer than `leaseTtlMs`. Any doubt (Redis unreachable, slow, a check failing) ends
+ * the wait: the caller then computes itself, which is always safe.
  */
 export class RedisFlightCoordinator implements FlightCoordinator {
   readonly #options: Required<RedisFlightCoordinatorOptions>;
   readonly #waiters = new Map<string, Set<() => void>>();
+  readonly #renewals = new Set<() => void>();
   #subscribed = false;
   #closed = false;
 
   constructor(options: RedisFlightCoordinatorOptions) {
-    this.#options = { maxCheckIntervalMs: 1000, checkTimeoutMs: 250, ...options };
+    this.#options = { maxCheckIntervalMs: 1000, checkTimeoutMs: 250, leaseTtlMs: 3000, ...options };
     const { subscriber, layout } = this.#options;
     subscriber.on('message', (channel: string, message: string) => {
       if (channel === layout.flights) this.#wake(message);
@@ -72,27 +88,67 @@ export class RedisFlightCoordinator implements FlightCoordinator {
     key: string,
     leaseMs: number,
   ): Promise<(() => Promise<void>) | undefined> {
-    const { client, gate, layout, generations } = this.#options;
+    const { client, gate, layout, generations, leaseTtlMs } = this.#options;
     const generation = generations.known(namespace) ?? (await generations.current(namespace));
     const lease = layout.lease(namespace, key);
     const token = randomUUID();
+    const endsAt = Date.now() + leaseMs;
     const result = await gate.run('lease', () =>
       runScript(
         client,
         acquireScript,
         [lease, layout.entry(namespace, generation, key)],
-        [token, Math.max(1, Math.ceil(leaseMs))],
+        [token, Math.max(1, Math.ceil(Math.min(leaseMs, leaseTtlMs)))],
       ),
     );
     if (Number(result) !== 1) return undefined;
+    const stopRenewing = this.#renew(lease, token, endsAt);
     let released = false;
     return async () => {
       if (released) return;
       released = true;
+      stopRenewing();
       await gate.run('release', () =>
         runScript(client, releaseScript, [lease], [token, layout.flights]),
       );
     };
+  }
+
+  /** Extends the lease every third of its TTL until `endsAt`, the lease is lost, or stop. */
+  #renew(lease: string, token: string, endsAt: number): () => void {
+    const { client, gate, leaseTtlMs } = this.#options;
+    const everyMs = Math.max(1, Math.floor(leaseTtlMs / 3));
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const stop = () => {
+      clearTimeout(timer);
+      timer = undefined;
+      this.#renewals.delete(stop);
+    };
+    const schedule = () => {
+      timer = setTimeout(tick, everyMs);
+      timer.unref?.();
+    };
+    const tick = async () => {
+      const ttlMs = Math.min(leaseTtlMs, endsAt - Date.now());
+      if (ttlMs < 1) return stop();
+      try {
+        const renewed = await withTimeout(
+          gate.run('lease renew', () =>
+            runScript(client, renewScript, [lease], [token, Math.ceil(ttlMs)]),
+          ),
+          everyMs,
+          'Redis lease renewal',
+        );
+        // 0: the lease expired or was taken over; renewing it now could extend someone else's.
+        if (Number(renewed) !== 1) return stop();
+      } catch {
+        // Redis is slow or away: try again next time, the lease expires by itself meanwhile.
+      }
+      if (this.#renewals.has(stop)) schedule();
+    };
+    this.#renewals.add(stop);
+    schedule();
+    return stop;
   }
 
   waitForRelease(namespace: string, key: string, timeoutMs: number): Promise<void> {
@@ -144,9 +200,10 @@ export class RedisFlightCoordinator implements FlightCoordinator {
     });
   }
 
-  /** Ends every wait and closes the subscriber connection. */
+  /** Ends every wait, stops renewing held leases (they expire by themselves) and closes the subscriber connection. */
   close(): void {
     this.#closed = true;
+    for (const stop of [...this.#renewals]) stop();
     for (const set of [...this.#waiters.values()]) for (const finish of [...set]) finish();
     this.#options.subscriber.disconnect();
   }

@@ -51,6 +51,7 @@ import {
  * | `generationRefreshMs` | `1000` |
  * | `maxPendingCommands` | `10_000` |
  * | `coordinator` | `true` (distributed single-flight; one more connection) |
+ * | `leaseTtlMs` | `3000` (renewed every third of it while the leader computes) |
  * | `recordStats` | `false` |
  */
 export interface RedisStoreOptions {
@@ -80,6 +81,12 @@ export interface RedisStoreOptions {
   maxPendingCommands?: number;
   /** Distributed single-flight through Redis leases. */
   coordinator?: boolean;
+  /**
+   * Time to live of a single-flight lease in Redis. Its holder renews it while it computes (up to
+   * the cache's `coalesceTimeoutMs`), so this bounds how long other processes wait on a lease
+   * whose holder crashed or lost its release to a timeout.
+   */
+  leaseTtlMs?: number;
   /** Count hits and misses per namespace in Redis (one extra command per call, not awaited). */
   recordStats?: boolean;
   /** Receives errors of background work (index sync, stream reading); the calls themselves reject instead. */
@@ -221,6 +228,7 @@ export class RedisStore implements CacheStore {
             layout: this.#layout,
             generations: this.#generations,
             subscriber: duplicateConnection(client, 'semcache-flights'),
+            ...(options.leaseTtlMs === undefined ? {} : { leaseTtlMs: options.leaseTtlMs }),
           });
     this.coordinator = this.#coordinator;
 
