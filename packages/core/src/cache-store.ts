@@ -34,7 +34,8 @@ export interface StoreSearch {
 export interface FlightCoordinator {
   /**
    * Tries to become the one caller for `key`. Returns a release function when acquired (call it
-   * after storing the result, or on failure), `undefined` when another process holds the lease.
+   * after storing the result, or on failure; the cache calls it again if it rejects, so it must
+   * be safe to repeat), `undefined` when another process holds the lease.
    */
   tryAcquire(
     namespace: string,

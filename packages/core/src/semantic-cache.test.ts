@@ -323,6 +323,36 @@ describe('createSemanticCache', () => {
     await vi.waitFor(() => expect(release).toHaveBeenCalledTimes(1), { timeout: 2000 });
   });
 
+  test('a lease is released even when the circuit breaker opened while the model answered', async () => {
+    const store = new MemoryStore();
+    store.set = async () => {
+      throw new Error('Redis went away');
+    };
+    const release = vi.fn(async () => {});
+    Object.assign(store, {
+      coordinator: { tryAcquire: async () => release, waitForRelease: async () => {} },
+    });
+    const cache = createSemanticCache({ store, circuitBreaker: { failureThreshold: 1 } });
+    const result = await cache.getOrCompute(ask('q'), async () => answer('a'));
+    expect(result).toMatchObject({ kind: 'miss', value: { text: 'a' }, stored: false });
+    expect(release).toHaveBeenCalledTimes(1);
+  });
+
+  test('a release that fails is sent once more', async () => {
+    const store = new MemoryStore();
+    const release = vi
+      .fn<() => Promise<void>>()
+      .mockRejectedValueOnce(new Error('timeout'))
+      .mockResolvedValue(undefined);
+    Object.assign(store, {
+      coordinator: { tryAcquire: async () => release, waitForRelease: async () => {} },
+    });
+    const cache = createSemanticCache({ store });
+    await cache.getOrCompute(ask('q'), async () => answer('a'));
+    await vi.waitFor(() => expect(release).toHaveBeenCalledTimes(2));
+    expect(cache.stats().errors).toBe(1);
+  });
+
   test('a corrupt or foreign entry is a miss, deleted and counted', async () => {
     const store = new MemoryStore();
     const cache = createSemanticCache({ store });

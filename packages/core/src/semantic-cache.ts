@@ -561,7 +561,7 @@ export function createSemanticCache(options: SemanticCacheOptions = {}): Semanti
       );
       // A lease granted after the timeout belongs to nobody: hand it back as soon as it arrives.
       if (!lease.ok && acquiring) {
-        void acquiring.then((late) => late?.()).catch(() => {});
+        void acquiring.then((late) => late && releaseLease(late)).catch(() => {});
       }
       if (lease.ok && lease.value === undefined) {
         try {
@@ -585,7 +585,7 @@ export function createSemanticCache(options: SemanticCacheOptions = {}): Semanti
         const stored = await find<V>(request, { ...callOptions, semantic: false });
         if (stored.kind !== 'miss') {
           release = undefined;
-          await storeOp('release', () => acquired(), leaseTimeoutMs);
+          await releaseLease(acquired);
           counters.coalesced++;
           events.emit('coalesced', { key: keys.exactKey, scope: 'distributed' });
           return { response: { value: stored.value }, stored: false, distributedHit: stored };
@@ -597,12 +597,20 @@ export function createSemanticCache(options: SemanticCacheOptions = {}): Semanti
       const stored = await storeResponse(request, response, callOptions);
       return { response, stored };
     } finally {
-      if (release) {
-        const done = release;
-        const released = await storeOp('release', () => done(), leaseTimeoutMs);
-        // One more try off the caller's path; an unreleased lease stalls waiters until it expires.
-        if (!released.ok) void storeOp('release', () => done(), leaseTimeoutMs);
-      }
+      if (release) await releaseLease(release);
+    }
+  }
+
+  /**
+   * Not behind the circuit breaker, which may have opened while the model was answering: a lease
+   * left behind stalls every other caller of the request until it expires.
+   */
+  async function releaseLease(release: () => Promise<void>, retry = true): Promise<void> {
+    try {
+      await withTimeout(release(), leaseTimeoutMs, `${store.name} store release`);
+    } catch (error) {
+      reportError('release', error);
+      if (retry) void releaseLease(release, false);
     }
   }
 

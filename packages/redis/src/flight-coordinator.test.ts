@@ -108,6 +108,22 @@ describe('RedisFlightCoordinator', () => {
     expect(await b.tryAcquire('ns', 'k', 60_000)).toBeTypeOf('function');
   }, 5000);
 
+  test('a release that failed can be sent again', async () => {
+    const prefix = `fc${++run}:`;
+    const own = server.client({ enableOfflineQueue: false });
+    await new Promise((resolve) => own.once('ready', resolve));
+    const { coordinator: a, layout } = coordinator(prefix, own);
+    const release = await a.tryAcquire('ns', 'k', 30_000);
+    own.disconnect();
+    await expect(release?.()).rejects.toThrow();
+    expect(await client.pttl(layout.lease('ns', 'k'))).toBeGreaterThan(0);
+    while (own.status !== 'end') await new Promise((resolve) => setTimeout(resolve, 5));
+    await own.connect();
+    await release?.();
+    expect(await client.pttl(layout.lease('ns', 'k'))).toBe(-2);
+    own.disconnect();
+  });
+
   test('a late release of an expired lease does not free the next holder', async () => {
     const prefix = `fc${++run}:`;
     const { coordinator: a, layout } = coordinator(prefix);

@@ -104,13 +104,14 @@ export class RedisFlightCoordinator implements FlightCoordinator {
     if (Number(result) !== 1) return undefined;
     const stopRenewing = this.#renew(lease, token, endsAt);
     let released = false;
+    // A release that failed may be sent again; once one succeeded, later calls do nothing.
     return async () => {
       if (released) return;
-      released = true;
       stopRenewing();
       await gate.run('release', () =>
         runScript(client, releaseScript, [lease], [token, layout.flights]),
       );
+      released = true;
     };
   }
 
