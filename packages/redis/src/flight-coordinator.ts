@@ -122,7 +122,6 @@ export class RedisFlightCoordinator implements FlightCoordinator {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const stop = () => {
       clearTimeout(timer);
-      timer = undefined;
       this.#renewals.delete(stop);
     };
     const schedule = () => {
