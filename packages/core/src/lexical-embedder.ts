@@ -46,6 +46,7 @@ export function lexicalEmbedder(options: LexicalEmbedderOptions = {}): Embedder 
   return {
     id: `lexical-v${version}-${dimensions}`,
     dimensions,
+    defaultThreshold: 0.91,
     embed: async (texts) => texts.map((text) => lexicalVector(text, dimensions)),
   };
 }

@@ -47,6 +47,34 @@ describe('createSemanticCache', () => {
     expect(hit.kind === 'semantic' && hit.similarity).toBeGreaterThanOrEqual(0.9);
   });
 
+  test("without a threshold the embedder's calibrated defaultThreshold applies; an explicit one wins", async () => {
+    // Every text maps to the same direction but for a small tilt, so similarities are high but < 1.
+    const tilted = (text: string) => {
+      const v = new Float32Array([1, text.length % 7 === 0 ? 0.6 : 0.2]);
+      const n = Math.hypot(v[0] as number, v[1] as number);
+      return v.map((x) => x / n);
+    };
+    const embedder = (defaultThreshold?: number) => ({
+      id: `tilted-${defaultThreshold}`,
+      dimensions: 2,
+      ...(defaultThreshold === undefined ? {} : { defaultThreshold }),
+      embed: async (texts: readonly string[]) => texts.map(tilted),
+    });
+    const stored = 'abcdefg'; // length 7: tilt 0.6
+    const asked = 'abcdefgh'; // length 8: tilt 0.2; cosine ≈ 0.93
+    const kindWith = async (options: Parameters<typeof createSemanticCache>[0]) => {
+      const cache = createSemanticCache({ guards: false, ...options });
+      await cache.store(ask(stored), answer('x'));
+      return (await cache.lookup(ask(asked))).kind;
+    };
+    expect(await kindWith({ embedder: embedder(0.9) })).toBe('semantic');
+    expect(await kindWith({ embedder: embedder(0.95) })).toBe('miss');
+    expect(await kindWith({ embedder: embedder(0.95), threshold: 0.9 })).toBe('semantic');
+    // No calibration: the lexical embedder's 0.91 applies.
+    expect(await kindWith({ embedder: embedder() })).toBe('semantic');
+    expect(() => createSemanticCache({ embedder: embedder(1.5) })).toThrow(/threshold/);
+  });
+
   test.each([
     ['turn on the kitchen light', 'turn off the kitchen light'],
     ['convert 100 USD', 'convert 1000 USD'],

@@ -37,7 +37,7 @@ export interface SemanticCacheOptions {
   store?: CacheStore;
   /** Turns texts into vectors. Default: `lexicalEmbedder()`. */
   embedder?: Embedder;
-  /** Minimum cosine similarity in [0, 1] for a semantic hit. Default `0.91` (chosen on the pair sets: see docs/benchmarks.md). */
+  /** Minimum cosine similarity in [0, 1] for a semantic hit. Default: the embedder's `defaultThreshold`, else `0.91` (the lexical embedder's, chosen on the pair sets: see docs/benchmarks.md). */
   threshold?: number;
   /** Time to live of new entries. Default `3600`. */
   ttlSeconds?: number;
@@ -210,7 +210,10 @@ export function createSemanticCache(options: SemanticCacheOptions = {}): Semanti
   const ownsStore = options.store === undefined;
   const store: CacheStore = options.store ?? new MemoryStore();
   const embedder = options.embedder ?? lexicalEmbedder();
-  const threshold = checkThreshold(options.threshold ?? 0.91, 'threshold');
+  const threshold = checkThreshold(
+    options.threshold ?? embedder.defaultThreshold ?? 0.91,
+    'threshold',
+  );
   const ttlSeconds = checkTtl(options.ttlSeconds ?? 3600);
   const semanticEnabled = options.semantic ?? true;
   const keyOptions = {
