@@ -1,7 +1,7 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { accessSync, constants as fsConstants } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { SemcacheError } from '@semcache/core';
@@ -39,8 +39,28 @@ export interface RedisServer {
   pause(): void;
   /** Undoes {@link pause} (SIGCONT). */
   resume(): void;
+  /**
+   * Starts recording every command the server receives (Redis `MONITOR`), on a raw connection of
+   * its own that follows the server across {@link kill} and {@link restart}. Use it instead of
+   * ioredis's `monitor()`, whose connection raises an unhandled "Command queue state error" when
+   * the first monitored command arrives in the same read as MONITOR's `OK` (a busy server).
+   */
+  monitor(): Promise<CommandMonitor>;
   /** Closes the clients made by {@link client} and stops the server (when owned). */
   stop(): Promise<void>;
+}
+
+/** The commands a Redis server received, from {@link RedisServer.monitor}. */
+export interface CommandMonitor {
+  /** Every command received so far, as its arguments joined by spaces (`set k v`), in order. */
+  readonly commands: readonly string[];
+  /**
+   * Resolves once every command the server executed before this call is in {@link commands}
+   * (MONITOR lines arrive asynchronously; this sends a marker and waits for it).
+   */
+  settle(timeoutMs?: number): Promise<void>;
+  /** Stops recording. */
+  close(): void;
 }
 
 /** A local Redis Cluster for tests, from {@link startRedisCluster}. */
@@ -98,6 +118,11 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
       restart: async () => notOwned('restart')(),
       pause: notOwned('pause'),
       resume: notOwned('resume'),
+      monitor: async () => {
+        const monitor = new RawMonitor(Number(parsed.port || 6379), () => {}, parsed.hostname);
+        await monitor.attach();
+        return monitor;
+      },
       stop: async () => closeClients(),
     };
   }
@@ -118,6 +143,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     }
   }
   const url = `redis://${host}:${port}`;
+  const monitors = new Set<RawMonitor>();
   return {
     url,
     host,
@@ -130,6 +156,14 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     restart: async () => {
       if (server) await server.stop('SIGKILL');
       server = await startProcess(command, port, args, startTimeoutMs);
+      // Monitors follow the server: they are recording again before restart resolves.
+      await Promise.all([...monitors].map((monitor) => monitor.attach()));
+    },
+    monitor: async () => {
+      const monitor = new RawMonitor(port, () => monitors.delete(monitor));
+      monitors.add(monitor);
+      await monitor.attach();
+      return monitor;
     },
     pause: () => server?.signal('SIGSTOP'),
     resume: () => server?.signal('SIGCONT'),
@@ -232,6 +266,141 @@ export async function startRedisCluster(
     await stop();
     throw error;
   }
+}
+
+/**
+ * MONITOR over a plain socket: `+OK`, then one simple-string line per command,
+ * `+<time> [<db> <client>] "arg" "arg"…`, arguments escaped as `sdscatrepr` does.
+ */
+class RawMonitor implements CommandMonitor {
+  readonly commands: string[] = [];
+  readonly #port: number;
+  readonly #host: string;
+  readonly #onClose: () => void;
+  readonly #markers = new Map<string, () => void>();
+  #socket: Socket | undefined;
+  #closed = false;
+
+  constructor(port: number, onClose: () => void, monitorHost = host) {
+    this.#port = port;
+    this.#host = monitorHost;
+    this.#onClose = onClose;
+  }
+
+  /** (Re)connects and resolves once the server acknowledged MONITOR. */
+  attach(timeoutMs = 10_000): Promise<void> {
+    this.#socket?.destroy();
+    if (this.#closed) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const socket = connect(this.#port, this.#host);
+      this.#socket = socket;
+      let buffer = '';
+      let acknowledged = false;
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(
+          new Error(`MONITOR on port ${this.#port} was not acknowledged within ${timeoutMs} ms`),
+        );
+      }, timeoutMs);
+      socket.setEncoding('latin1');
+      socket.on('error', () => {});
+      socket.on('close', () => clearTimeout(timer));
+      socket.on('connect', () => socket.write('MONITOR\r\n'));
+      socket.on('data', (chunk: string) => {
+        buffer += chunk;
+        let end = buffer.indexOf('\r\n');
+        while (end >= 0) {
+          const line = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          end = buffer.indexOf('\r\n');
+          if (!acknowledged) {
+            if (line !== '+OK') continue;
+            acknowledged = true;
+            clearTimeout(timer);
+            resolve();
+            continue;
+          }
+          this.#record(line);
+        }
+      });
+    });
+  }
+
+  async settle(timeoutMs = 10_000): Promise<void> {
+    const marker = `semcache-monitor-mark-${Math.random().toString(36).slice(2)}`;
+    const seen = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#markers.delete(marker);
+        reject(new Error(`MONITOR did not show the marker within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.#markers.set(marker, () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    const sender = connect(this.#port, this.#host);
+    sender.on('error', () => {});
+    sender.write(`PING ${marker}\r\n`);
+    try {
+      await seen;
+    } finally {
+      sender.destroy();
+    }
+  }
+
+  close(): void {
+    this.#closed = true;
+    this.#socket?.destroy();
+    this.#onClose();
+  }
+
+  #record(line: string): void {
+    const at = line.indexOf('"');
+    if (!line.startsWith('+') || at < 0) return;
+    const args = parseQuoted(line.slice(at));
+    const [name, first] = args;
+    if (name?.toLowerCase() === 'ping' && first !== undefined && this.#markers.has(first)) {
+      const done = this.#markers.get(first);
+      this.#markers.delete(first);
+      done?.();
+      return;
+    }
+    this.commands.push(args.join(' '));
+  }
+}
+
+/** Splits `"a" "b\"c" "\x00"` into its unescaped arguments (bytes as latin1, then UTF-8 decoded). */
+function parseQuoted(text: string): string[] {
+  const args: string[] = [];
+  let at = 0;
+  while (at < text.length) {
+    if (text[at] !== '"') {
+      at++;
+      continue;
+    }
+    at++;
+    let bytes = '';
+    while (at < text.length && text[at] !== '"') {
+      const char = text[at] as string;
+      if (char === '\\' && at + 1 < text.length) {
+        const next = text[at + 1] as string;
+        if (next === 'x' && /^[0-9a-fA-F]{2}$/.test(text.slice(at + 2, at + 4))) {
+          bytes += String.fromCharCode(Number.parseInt(text.slice(at + 2, at + 4), 16));
+          at += 4;
+          continue;
+        }
+        const escapes: Record<string, string> = { n: '\n', r: '\r', t: '\t', a: '\x07', b: '\b' };
+        bytes += escapes[next] ?? next;
+        at += 2;
+        continue;
+      }
+      bytes += char;
+      at++;
+    }
+    at++;
+    args.push(Buffer.from(bytes, 'latin1').toString('utf8'));
+  }
+  return args;
 }
 
 interface ServerProcess {
