@@ -1,9 +1,5 @@
-import {
-  type CacheRequest,
-  createSemanticCache,
-  isSemcacheError,
-  type SemanticCache,
-} from '@semcache/core';
+import { type CacheRequest, createSemanticCache, type SemanticCache } from '@semcache/core';
+import { isSemcacheError } from '@semcache/core/internal';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { clearEntries, collectStats, connectRedis, inspectEntry, redactUrl } from './admin.js';

@@ -1,4 +1,5 @@
-import { type CacheEntry, decodeEntry, SemcacheError } from '@semcache/core';
+import { SemcacheError } from '@semcache/core';
+import { type CacheEntry, decodeEntry } from '@semcache/core/internal';
 import { Cluster, Redis } from 'ioredis';
 import { changeFields } from './change-feed.js';
 import { isIndexedValue, readHeader, readLabels, readPayload } from './entry-format.js';

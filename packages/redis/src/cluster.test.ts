@@ -1,9 +1,5 @@
-import {
-  type CacheRequest,
-  createSemanticCache,
-  lexicalVector,
-  type SemcacheError,
-} from '@semcache/core';
+import { type CacheRequest, createSemanticCache, type SemcacheError } from '@semcache/core';
+import { lexicalVector } from '@semcache/core/internal';
 import type { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { clearEntries, collectStats, connectRedis, inspectEntry } from './admin.js';

@@ -1,4 +1,4 @@
-import { lexicalVector } from '@semcache/core';
+import { lexicalVector } from '@semcache/core/internal';
 import { describe, expect, test } from 'vitest';
 import { IndexReplica } from './index-replica.js';
 

@@ -1,4 +1,4 @@
-import { VectorIndex, type VectorIndexOptions, type VectorMatch } from '@semcache/core';
+import { VectorIndex, type VectorIndexOptions, type VectorMatch } from '@semcache/core/internal';
 
 /** Options of {@link IndexReplica}. */
 export interface IndexReplicaOptions {

@@ -1,9 +1,5 @@
-import {
-  createSemanticCache,
-  isSemcacheError,
-  lexicalVector,
-  type SemcacheError,
-} from '@semcache/core';
+import { createSemanticCache, type SemcacheError } from '@semcache/core';
+import { isSemcacheError, lexicalVector } from '@semcache/core/internal';
 import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { RedisStore, type RedisStoreOptions } from './redis-store.js';

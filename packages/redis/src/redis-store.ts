@@ -6,8 +6,8 @@ import {
   type StoreMatch,
   type StoreRecord,
   type StoreSearch,
-  type VectorIndexOptions,
 } from '@semcache/core';
+import type { VectorIndexOptions } from '@semcache/core/internal';
 import {
   ChangeFeed,
   type ChangeRecord,

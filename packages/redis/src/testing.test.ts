@@ -1,4 +1,4 @@
-import { isSemcacheError } from '@semcache/core';
+import { isSemcacheError } from '@semcache/core/internal';
 import { afterAll, describe, expect, test } from 'vitest';
 import { startRedisCluster, startRedisServer } from './testing.js';
 
