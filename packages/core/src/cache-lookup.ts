@@ -138,13 +138,16 @@ export async function find<V extends JsonValue>(
   const vector = await engine.embed(prepared);
   if (!vector) return { kind: 'miss', reason: 'not-found' };
   const minSimilarity = checkSimilarity(callOptions.threshold ?? options.threshold, 'threshold');
-  const found = await calls.run('search', () =>
-    store.search(keys.namespace, {
-      partition: engine.partitionOf(keys),
-      vector,
-      minSimilarity,
-      limit: options.candidates,
-    }),
+  const found = await calls.run(
+    'search',
+    () =>
+      store.search(keys.namespace, {
+        partition: engine.partitionOf(keys),
+        vector,
+        minSimilarity,
+        limit: options.candidates,
+      }),
+    options.searchTimeoutMs,
   );
   if (!found.ok) return { kind: 'miss', reason: 'store-error' };
   if (!Array.isArray(found.value)) {

@@ -85,6 +85,13 @@ export interface SemanticCacheOptions {
    */
   storeTimeoutMs?: number;
   /**
+   * How long one semantic search may wait for the store, in milliseconds: more than a single read,
+   * because a store may first read a partition's vectors (a new process's first search of it, in
+   * `RedisStore`). Event-loop delay does not count, as for `storeTimeoutMs`.
+   * @default 1000
+   */
+  searchTimeoutMs?: number;
+  /**
    * Timeout of one embedding call, in milliseconds.
    * @default 2000
    */
@@ -178,6 +185,7 @@ export const semanticCacheDefaults = {
   cacheNonDeterministic: false,
   storableFinishReasons: defaultStorableFinishReasons,
   storeTimeoutMs: 50,
+  searchTimeoutMs: 1000,
   embedTimeoutMs: 2000,
   circuitBreaker: { failureThreshold: 5, cooldownMs: 5000 },
   coalesceTimeoutMs: 30_000,
@@ -201,6 +209,7 @@ const optionNames: readonly (keyof SemanticCacheOptions)[] = [
   'storableFinishReasons',
   'shouldStore',
   'storeTimeoutMs',
+  'searchTimeoutMs',
   'embedTimeoutMs',
   'circuitBreaker',
   'coalesceTimeoutMs',
@@ -224,6 +233,7 @@ export interface ResolvedCacheOptions {
   cacheNonDeterministic: boolean;
   shouldStore: (response: ComputedResponse) => boolean;
   storeTimeoutMs: number;
+  searchTimeoutMs: number;
   embedTimeoutMs: number;
   circuitBreaker: CircuitBreakerOptions;
   coalesceTimeoutMs: number;
@@ -303,6 +313,7 @@ export function resolveCacheOptions(
       options.shouldStore ??
       ((response: ComputedResponse) => isStorableResponse(response, storableFinishReasons)),
     storeTimeoutMs: checkMs(options.storeTimeoutMs ?? d.storeTimeoutMs, 'storeTimeoutMs'),
+    searchTimeoutMs: checkMs(options.searchTimeoutMs ?? d.searchTimeoutMs, 'searchTimeoutMs'),
     embedTimeoutMs: checkMs(options.embedTimeoutMs ?? d.embedTimeoutMs, 'embedTimeoutMs'),
     circuitBreaker: { ...d.circuitBreaker, ...options.circuitBreaker },
     coalesceTimeoutMs: checkMs(

@@ -53,7 +53,8 @@ beforeEach(async () => {
   await reader?.close();
   prefix = `admin${++run}:`;
   writer = new RedisStore({ client, prefix, recordStats: true });
-  reader = new RedisStore({ client, prefix });
+  // A replica of everything, so the test can watch deleted entries leave it.
+  reader = new RedisStore({ client, prefix, replica: 'full' });
   await Promise.all([writer.whenSynced(), reader.whenSynced()]);
   cache = createSemanticCache({ store: writer, storeTimeoutMs: 1000 });
   readerCache = createSemanticCache({ store: reader, storeTimeoutMs: 1000 });

@@ -1,9 +1,10 @@
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { type ChildProcess, type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { accessSync, constants as fsConstants } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { SemcacheError } from '@semcache/core';
 import { Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
 
@@ -564,4 +565,85 @@ async function freeClusterPort(): Promise<number> {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** A child `node` process started by {@link startNodeWorker}. */
+export interface NodeWorker {
+  readonly child: ChildProcess;
+  /** Resolves with the rest of the first stdout line that starts with `prefix` (rejects if it exits first). */
+  line(prefix: string): Promise<string>;
+  /** Everything the process wrote to stderr so far. */
+  stderr(): string;
+  /** Resolves with the exit code. */
+  readonly exited: Promise<number | null>;
+}
+
+const workers = new Set<ChildProcess>();
+let workerExitHookInstalled = false;
+
+/**
+ * Runs `script` in a new `node` process — a serverless cold start, a cron job, a script — with
+ * `args` as its arguments. With `sources: true` (tests inside this repository) it runs the
+ * TypeScript sources with plain node: the `@semcache/source` condition plus a resolve hook for
+ * `.js` specifiers, no build step. Processes still running when this one exits are killed.
+ */
+export function startNodeWorker(
+  script: string,
+  args: readonly string[] = [],
+  options: { sources?: boolean; env?: NodeJS.ProcessEnv } = {},
+): NodeWorker {
+  const hooks = fileURLToPath(new URL('../scripts/source-hooks.mjs', import.meta.url));
+  const nodeArgs = options.sources
+    ? ['--conditions=@semcache/source', '--import', hooks, script, ...args]
+    : [script, ...args];
+  const child = spawn(process.execPath, nodeArgs, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: options.env ?? process.env,
+  });
+  workers.add(child);
+  if (!workerExitHookInstalled) {
+    workerExitHookInstalled = true;
+    process.once('exit', () => {
+      for (const worker of workers) worker.kill('SIGKILL');
+    });
+  }
+  let stdout = '';
+  let stderr = '';
+  const listeners = new Set<() => void>();
+  child.stdout?.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+    for (const listener of listeners) listener();
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      workers.delete(child);
+      resolve(code);
+    }),
+  );
+  return {
+    child,
+    exited,
+    stderr: () => stderr,
+    line: (prefix) =>
+      new Promise((resolve, reject) => {
+        const check = () => {
+          const found = stdout.split('\n').find((line) => line.startsWith(prefix));
+          if (found !== undefined) {
+            listeners.delete(check);
+            resolve(found.slice(prefix.length).trim());
+          }
+        };
+        listeners.add(check);
+        check();
+        void exited.then((code) => {
+          check();
+          reject(
+            new Error(`worker exited (${String(code)}) without "${prefix}": ${stderr.slice(-800)}`),
+          );
+        });
+      }),
+  };
 }
