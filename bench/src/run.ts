@@ -24,6 +24,7 @@ const sections = [
   { id: 'memory', title: '5. Memory per entry' },
   { id: 'quality', title: '6. Quality on the shared pair sets' },
   { id: 'fresh-process', title: '7. Fresh processes' },
+  { id: 'burst', title: '8. Burst' },
 ] as const;
 
 const { values } = parseArgs({
@@ -57,7 +58,7 @@ const selected = values.sections
       );
       if (!found) {
         throw new Error(
-          `Unknown section "${wanted}"; use 1–7 or ${sections.map((s) => s.id).join(', ')}.`,
+          `Unknown section "${wanted}"; use 1–8 or ${sections.map((s) => s.id).join(', ')}.`,
         );
       }
       return found;

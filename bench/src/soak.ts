@@ -4,6 +4,9 @@
  * latency), with Redis restarted twice (SIGKILL, restart empty) and frozen once (SIGSTOP /
  * SIGCONT) during the run.
  *
+ * Then a burst phase (`--burst-seconds`, default 60): concurrency 200 against an instant model,
+ * the same cache and prompts, reported next to the main phase (`burstPhase`).
+ *
  * Reports requests, app-visible errors (target 0), upstream calls saved, latency percentiles
  * outside and inside the fault windows, RSS and Redis memory at start and end, and the event-loop
  * delay p99 (perf_hooks.monitorEventLoopDelay).
@@ -37,6 +40,7 @@ const { values: args } = parseArgs({
     'pause-seconds': { type: 'string', default: '5' },
     json: { type: 'string' },
     'no-faults': { type: 'boolean', default: false },
+    'burst-seconds': { type: 'string', default: '60' },
   },
 });
 const minutes = Number(args.minutes);
@@ -45,6 +49,9 @@ const upstreamLatencyMs = Number(args.latency);
 const promptCount = Number(args.prompts);
 const ttlSeconds = Number(args['ttl-seconds']);
 const pauseSeconds = Number(args['pause-seconds']);
+/** A last phase at concurrency 200 against a model that answers at once (the work is the cache's). */
+const burstSeconds = Number(args['burst-seconds']);
+const burstConcurrency = 200;
 const durationMs = minutes * 60_000;
 /** After a fault ends, samples are still counted as inside the fault window for this long. */
 const faultGraceMs = 5_000;
@@ -287,6 +294,10 @@ async function main(): Promise<void> {
   cache.on('error', ({ operation }) => {
     cacheErrors.set(operation, (cacheErrors.get(operation) ?? 0) + 1);
   });
+  let breakerOpenings = 0;
+  cache.on('circuit', ({ state }) => {
+    if (state === 'open') breakerOpenings++;
+  });
   const coalescedByScope = { process: 0, distributed: 0 };
   cache.on('coalesced', ({ scope }) => {
     coalescedByScope[scope]++;
@@ -420,6 +431,57 @@ async function main(): Promise<void> {
   await faultRunner;
   clearInterval(sampler);
   loopDelay.disable();
+  const mainPhase = { requests, upstreamCalls, breakerOpenings, appErrors: appErrors.length };
+
+  // Burst phase: the same cache and prompt pool, concurrency 200, an instant model, no faults.
+  const instant = await startMock(0);
+  let burstUpstream = 0;
+  const burstModel = wrapLanguageModel({
+    model: createHolySheep({
+      apiKey: 'soak-test-key',
+      baseURL: instant.url,
+      fetch: async (input, init) => {
+        burstUpstream++;
+        return fetch(input, init);
+      },
+    })('gpt-4.1'),
+    middleware: semanticCacheMiddleware({ cache }),
+  });
+  const burstErrorsBefore = [...cacheErrors.values()].reduce((sum, n) => sum + n, 0);
+  let burstRequests = 0;
+  let burstAppErrors = 0;
+  const burstEnds = performance.now() + burstSeconds * 1000;
+  await Promise.all(
+    Array.from({ length: burstConcurrency }, async () => {
+      while (performance.now() < burstEnds) {
+        const base = question(pick());
+        try {
+          await generateText({
+            model: burstModel,
+            prompt: Math.random() < 1 / 3 ? reworded(base) : base,
+            maxRetries: 0,
+          });
+        } catch {
+          burstAppErrors++;
+        }
+        burstRequests++;
+      }
+    }),
+  );
+  instant.stop();
+  const burstPhase = {
+    seconds: burstSeconds,
+    concurrency: burstConcurrency,
+    upstreamLatencyMs: 0,
+    requests: burstRequests,
+    upstreamCalls: burstUpstream,
+    upstreamCallsSaved: burstRequests - burstUpstream,
+    savedShare:
+      Math.round(((burstRequests - burstUpstream) / Math.max(1, burstRequests)) * 1000) / 10,
+    appVisibleErrors: burstAppErrors,
+    cacheErrors: [...cacheErrors.values()].reduce((sum, n) => sum + n, 0) - burstErrorsBefore,
+    breakerOpenings: breakerOpenings - mainPhase.breakerOpenings,
+  };
 
   const end = { ...memoryNow(), redisUsedMb: mb(await redisMemory()) };
   const inFault = (at: number, ms: number) =>
@@ -440,13 +502,18 @@ async function main(): Promise<void> {
       atS: Math.round(f.at / 100) / 10,
       durationS: Math.round((f.end - f.at) / 100) / 10,
     })),
-    requests,
-    requestsPerSecond: Math.round(requests / (durationMs / 1000)),
-    appVisibleErrors: appErrors.length,
+    requests: mainPhase.requests,
+    requestsPerSecond: Math.round(mainPhase.requests / (durationMs / 1000)),
+    appVisibleErrors: mainPhase.appErrors,
     firstAppErrors: [...new Set(appErrors)].slice(0, 5),
-    upstreamCalls,
-    upstreamCallsSaved: requests - upstreamCalls,
-    savedShare: Math.round(((requests - upstreamCalls) / Math.max(1, requests)) * 1000) / 10,
+    upstreamCalls: mainPhase.upstreamCalls,
+    upstreamCallsSaved: mainPhase.requests - mainPhase.upstreamCalls,
+    savedShare:
+      Math.round(
+        ((mainPhase.requests - mainPhase.upstreamCalls) / Math.max(1, mainPhase.requests)) * 1000,
+      ) / 10,
+    breakerOpenings: mainPhase.breakerOpenings,
+    burstPhase,
     hits,
     coalescedByScope,
     slowRequests: {

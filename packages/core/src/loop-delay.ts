@@ -1,7 +1,10 @@
 /** How often the probe expects to run, in milliseconds. */
 const probeIntervalMs = 10;
-/** How long a measured delay keeps counting as "recent" for {@link LoopDelay.recentMs}. */
-const recentWindowMs = 1000;
+/**
+ * How long a measured delay keeps counting as "recent" for {@link LoopDelay.recentMs}: short, so
+ * work that was shed comes back as soon as the load is gone.
+ */
+const recentWindowMs = 300;
 
 /**
  * Measures how late this process's event loop runs, so that time a store operation spent queued
@@ -12,7 +15,7 @@ const recentWindowMs = 1000;
 export interface LoopDelay {
   /** Milliseconds of loop delay since the probe started, including a delay still in progress. */
   totalMs(): number;
-  /** The longest single delay seen in about the last second, including one still in progress. */
+  /** The longest single delay seen in the last 300 ms, including one still in progress. */
   recentMs(): number;
   /** Stops sharing the probe; the last user stops it. */
   release(): void;
