@@ -1,8 +1,17 @@
 // A scripted tour of semcache through the Vercel AI SDK. With no configuration it runs offline:
 // an in-memory store, the built-in lexical embedder and a local mock model with ~600 ms latency.
 // HOLYSHEEP_API_KEY → real calls to HolySheep. REDIS_URL → a shared Redis store.
+// `pnpm demo -- --embedder onnx` → the local neural embedder (@semcache/embedder-onnx), on the model
+// files that packages/embedder-onnx/scripts/prepare-test-models.sh puts in place.
+import { parseArgs } from 'node:util';
 import { createHolySheep, semanticCacheMiddleware } from '@semcache/ai-sdk';
-import { type CacheStore, createSemanticCache } from '@semcache/core';
+import {
+  type CacheStore,
+  cosineSimilarity,
+  createSemanticCache,
+  type Embedder,
+  lexicalEmbedder,
+} from '@semcache/core';
 import { startMockOpenAI } from '@semcache/mock-openai';
 import { generateText, streamText, wrapLanguageModel } from 'ai';
 
@@ -18,8 +27,22 @@ const holysheep = createHolySheep({
   },
 });
 
+const { values: args } = parseArgs({
+  // `pnpm demo -- --embedder onnx` may pass the `--` through.
+  args: process.argv.slice(2).filter((arg) => arg !== '--'),
+  options: { embedder: { type: 'string', default: 'lexical' } },
+});
+if (args.embedder !== 'lexical' && args.embedder !== 'onnx') {
+  console.error(`--embedder must be lexical or onnx, got ${args.embedder}`);
+  process.exit(2);
+}
+const neural = args.embedder === 'onnx' ? await openNeuralEmbedder() : undefined;
+
 const store = await openStore();
-const cache = createSemanticCache(store ? { store } : {});
+const cache = createSemanticCache({
+  ...(store ? { store } : {}),
+  ...(neural ? { embedder: neural.embedder } : {}),
+});
 const model = wrapLanguageModel({
   model: holysheep(process.env.SEMCACHE_DEMO_MODEL ?? 'gpt-4.1'),
   middleware: semanticCacheMiddleware({ cache, namespace: `demo-${Date.now()}` }),
@@ -38,6 +61,7 @@ const latencies = { hit: [] as number[], miss: [] as number[] };
 
 async function ask(step: string, prompt: string, expected: string) {
   const before = upstreamCalls;
+  const vetoesBefore = cache.stats().vetoes;
   const started = performance.now();
   const result = await generateText({ model, prompt });
   const latencyMs = performance.now() - started;
@@ -46,7 +70,13 @@ async function ask(step: string, prompt: string, expected: string) {
     | undefined;
   const hit = meta?.hit ?? 'miss';
   latencies[hit === 'miss' ? 'miss' : 'hit'].push(latencyMs);
-  const result_ = hit === 'semantic' ? `semantic (${meta?.similarity?.toFixed(3)})` : hit;
+  const vetoed = cache.stats().vetoes - vetoesBefore;
+  const result_ =
+    hit === 'semantic'
+      ? `semantic (${meta?.similarity?.toFixed(3)})`
+      : neural && vetoed > 0
+        ? `${hit} (${vetoed} vetoed)`
+        : hit;
   rows.push({
     step,
     prompt,
@@ -58,7 +88,7 @@ async function ask(step: string, prompt: string, expected: string) {
 }
 
 console.log(
-  `semcache demo — ${mock ? `offline mock model at ${mock.url} (600 ms latency)` : 'HolySheep API'}, ${store ? 'Redis store' : 'in-memory store'}\n`,
+  `semcache demo — ${mock ? `offline mock model at ${mock.url} (600 ms latency)` : 'HolySheep API'}, ${store ? 'Redis store' : 'in-memory store'}${neural ? `, embedder ${neural.embedder.id} (threshold ${cache.embedder.defaultThreshold}; models loaded in ${neural.loadMs.toFixed(0)} ms)` : ''}\n`,
 );
 
 await ask('1. first question', 'What is the capital of France?', 'miss');
@@ -70,7 +100,8 @@ await ask('6. a command', 'Please turn on all the lights in the living room now'
 await ask(
   '7. its opposite',
   'Please turn off all the lights in the living room now',
-  'miss (guard vetoes on/off)',
+  // With the neural embedder this pair scores below its threshold; steps 13–14 show the guard.
+  neural ? 'miss (below the threshold)' : 'miss (guard vetoes on/off)',
 );
 
 const beforeBurst = upstreamCalls;
@@ -115,6 +146,27 @@ for (const [step, expected] of [
   });
 }
 
+if (neural) {
+  // A paraphrase the lexical embedder misses at its own default threshold (0.91).
+  const question = 'How do I reset my password?';
+  const paraphrase = 'What is the way to reset my password?';
+  const lexical = lexicalEmbedder();
+  const [a, b] = (await lexical.embed([question, paraphrase])) as [Float32Array, Float32Array];
+  await ask('11. a question', question, 'miss');
+  await ask(
+    '12. paraphrased',
+    paraphrase,
+    `semantic (lexical: ${cosineSimilarity(a, b).toFixed(3)} < ${lexical.defaultThreshold}, a miss)`,
+  );
+  // On/off pairs the neural embedder scores above its threshold: the guard still vetoes.
+  await ask('13. a command', 'Turn the heating on in the bedroom', 'miss');
+  await ask(
+    '14. its opposite',
+    'Turn the heating off in the bedroom',
+    'miss (guard vetoes on/off)',
+  );
+}
+
 printTable(rows);
 const stats = cache.stats();
 const median = (values: number[]) =>
@@ -127,6 +179,7 @@ Estimated saved: $${stats.savedUsd.toFixed(6)} (token usage × the gpt-4.1 list 
 await cache.close();
 await store?.close();
 await mock?.close();
+await neural?.embedder.close();
 
 function printTable(table: Row[]) {
   const header = ['step', 'prompt', 'cache', 'upstream', 'latency', 'expected'];
@@ -144,6 +197,25 @@ function printTable(table: Row[]) {
   console.log(format(header));
   console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
   for (const line of lines) console.log(format(line));
+}
+
+async function openNeuralEmbedder(): Promise<{
+  embedder: Embedder & { close(): Promise<void> };
+  loadMs: number;
+}> {
+  const [{ onnxEmbedder }, { preparedModelsDir }] = await Promise.all([
+    import('@semcache/embedder-onnx'),
+    import('@semcache/embedder-onnx/testing'),
+  ]);
+  try {
+    const embedder = await onnxEmbedder({ cacheDir: preparedModelsDir() });
+    const started = performance.now();
+    await embedder.load(); // so the first lookup does not spend the embed timeout on loading
+    return { embedder, loadMs: performance.now() - started };
+  } catch (error) {
+    console.error(error instanceof Error ? error.message : error);
+    process.exit(1);
+  }
 }
 
 async function openStore(): Promise<CacheStore | undefined> {
