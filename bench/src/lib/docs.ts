@@ -132,3 +132,72 @@ export function semanticLookupSvg(section: SectionResult | undefined): string | 
     ],
   });
 }
+
+/**
+ * docs/benchmarks.md with the sections of `run` replaced by this run's and the targets table
+ * rebuilt (rows of other sections kept), for a run of some sections only (`--update-docs`). A
+ * line under "This run" says which sections come from which run.
+ */
+export function updateBenchmarksMarkdown(document: string, run: BenchRun): string {
+  let updated = document;
+  for (const section of run.sections) {
+    const heading = `## ${section.title}`;
+    const start = updated.indexOf(`\n${heading}\n`);
+    const body = [
+      heading,
+      '',
+      section.markdown,
+      '',
+      `_Section time: ${(section.seconds ?? 0).toFixed(0)} s._`,
+      '',
+    ].join('\n');
+    if (start < 0) {
+      updated = `${updated.trimEnd()}\n\n${body}`;
+      continue;
+    }
+    const next = updated.indexOf('\n## ', start + heading.length + 1);
+    updated = `${updated.slice(0, start + 1)}${body}${next < 0 ? '' : updated.slice(next)}`;
+  }
+  // Targets: keep the rows of sections that did not run, add this run's.
+  const ran = new Set(run.sections.map((section) => section.title.split('.')[0]));
+  const tableStart = updated.indexOf('\n## Targets: ');
+  const tableEnd = updated.indexOf('\n## ', tableStart + 1);
+  const kept = updated
+    .slice(tableStart, tableEnd)
+    .split('\n')
+    .filter((line) => /^\| [^-§]/.test(line))
+    .map((line) =>
+      line
+        .split('|')
+        .slice(1, -1)
+        .map((cell) => cell.trim()),
+    )
+    .filter((cells) => !ran.has(cells[0]?.split('.')[0]));
+  const targets = [
+    ...kept.map((cells) => ({
+      cells,
+      met: cells[4] === 'met' ? true : cells[4] === '**NOT met**' ? false : undefined,
+    })),
+    ...run.sections.flatMap((section) =>
+      section.targets.map((target) => ({
+        cells: [target.section, target.name, target.goal, target.measured, verdict(target.met)],
+        met: target.met,
+      })),
+    ),
+  ];
+  const met = targets.filter((target) => target.met === true).length;
+  const missed = targets.filter((target) => target.met === false).length;
+  const unmeasured = targets.length - met - missed;
+  const targetTable = [
+    `## Targets: ${met} met, ${missed} not met${unmeasured > 0 ? `, ${unmeasured} not measured` : ''}`,
+    '',
+    table(
+      ['§', 'target', 'goal', 'measured', 'verdict'],
+      targets.map((target) => target.cells),
+    ),
+    '',
+  ].join('\n');
+  updated = `${updated.slice(0, tableStart + 1)}${targetTable}${updated.slice(tableEnd)}`;
+  const note = `Sections ${run.sections.map((section) => section.title.split('.')[0]).join(', ')} re-run on ${run.startedAt.replace('T', ' ').replace(/\.\d+Z$/, ' UTC')} at commit ${run.machine.commit} with \`${run.command}\` (${(run.durationSeconds / 60).toFixed(1)} min); the other sections are from the run above.`;
+  return updated.replace(/\n## Targets: /, `\n${note}\n\n## Targets: `);
+}
