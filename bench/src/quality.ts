@@ -222,18 +222,30 @@ function onnxTargets(
       });
     }
   }
-  targets.push({
-    section,
-    name: 'MemoryStore lookup with `@semcache/embedder-onnx` at 100k entries in one partition, embedding included (p50)',
-    goal: '≤ 10 ms',
-    measured: lookup
-      ? `${ms(lookup.paraphrase.p50)} paraphrase / ${ms(lookup.unrelated.p50)} unrelated at ${count(lookup.entries)} (p99 ${ms(lookup.paraphrase.p99)} / ${ms(lookup.unrelated.p99)})`
-      : 'not run (no model files)',
-    met:
-      lookup && lookup.entries >= 100_000
-        ? Math.max(lookup.paraphrase.p50, lookup.unrelated.p50) <= 10
-        : undefined,
-  });
+  const at100k = lookup && lookup.entries >= 100_000;
+  const real = lookup
+    ? Math.max(lookup.latency.paraphrase.p50, lookup.latency.heldOut.p50)
+    : Number.NaN;
+  targets.push(
+    {
+      section,
+      name: 'MemoryStore lookup with `@semcache/embedder-onnx` at 100k entries in one partition, embedding included (p50), real questions: paraphrase / never stored',
+      goal: '≤ 10 ms',
+      measured: lookup
+        ? `${ms(lookup.latency.paraphrase.p50)} / ${ms(lookup.latency.heldOut.p50)} at ${count(lookup.entries)} (p99 ${ms(lookup.latency.paraphrase.p99)} / ${ms(lookup.latency.heldOut.p99)})`
+        : 'not run (no model files)',
+      met: at100k ? real <= 10 : undefined,
+    },
+    {
+      section,
+      name: 'the same, synthetic made-up-word questions never stored (p50)',
+      goal: '≤ 10 ms',
+      measured: lookup
+        ? `${ms(lookup.latency.synthetic.p50)} (p99 ${ms(lookup.latency.synthetic.p99)})`
+        : 'not run (no model files)',
+      met: at100k ? lookup.latency.synthetic.p50 <= 10 : undefined,
+    },
+  );
   return targets;
 }
 

@@ -18,6 +18,7 @@ export interface ModelSpec {
   readonly files: readonly string[];
   /** Length of the model's sentence vector. */
   readonly dimensions: number;
+  /** How token vectors become the sentence vector (`'mean'` for MiniLM, `'cls'` for BGE). */
   readonly pooling: Pooling;
   /** Longer inputs are cut to this many tokens, `[CLS]` and `[SEP]` included. */
   readonly maxTokens: number;

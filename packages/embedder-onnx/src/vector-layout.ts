@@ -3,7 +3,9 @@ import type { ModelKey } from './model-specs.js';
 
 /** Where one kind of vector lives inside the embedder's fixed-length output. */
 export interface Block {
+  /** First dimension of the block. */
   readonly offset: number;
+  /** Number of dimensions. */
   readonly length: number;
 }
 
