@@ -193,8 +193,8 @@ export function updateBenchmarksMarkdown(document: string, run: BenchRun): strin
     ...run.sections.flatMap((section) => section.targets.map(targetRow)),
   ])}\n`;
   updated = `${updated.slice(0, tableStart + 1)}${targetTable}${updated.slice(tableEnd)}`;
-  const note = `Sections ${run.sections.map((section) => section.title.split('.')[0]).join(', ')} re-run on ${run.startedAt.replace('T', ' ').replace(/\.\d+Z$/, ' UTC')} at commit ${run.machine.commit} with \`${run.command}\` (${(run.durationSeconds / 60).toFixed(1)} min); the other sections are from the run above.`;
+  const note = `Section${run.sections.length > 1 ? 's' : ''} ${run.sections.map((section) => section.title.split('.')[0]).join(', ')} re-run on ${run.startedAt.replace('T', ' ').replace(/\.\d+Z$/, ' UTC')} at commit ${run.machine.commit} with \`${run.command}\` (${(run.durationSeconds / 60).toFixed(1)} min); the other sections are from the run above.`;
   return updated
-    .replace(/\nSections [^\n]* re-run on [^\n]*\n\n/, '\n')
+    .replace(/\nSections? [^\n]* re-run on [^\n]*\n\n/, '\n')
     .replace(/\n## Targets: /, `\n${note}\n\n## Targets: `);
 }
