@@ -1,4 +1,5 @@
-import { type Embedder, type SemanticGuard, vetoReason } from '@semcache/core';
+import type { Embedder, SemanticGuard } from '@semcache/core';
+import { vetoReason } from '@semcache/core/internal';
 import type { Pair } from './pair-data.ts';
 import { baselineWords, setJaccard } from './quality-replay.ts';
 

@@ -1,10 +1,5 @@
-import {
-  defaultGuards,
-  type Embedder,
-  type SemanticGuard,
-  VectorIndex,
-  vetoReason,
-} from '@semcache/core';
+import { defaultGuards, type Embedder, type SemanticGuard } from '@semcache/core';
+import { VectorIndex, vetoReason } from '@semcache/core/internal';
 import type { Pair } from './pair-data.ts';
 
 /** What one question `b` was served in a cache replay: the matched `a` and its similarity. */

@@ -20,6 +20,8 @@ async function run(): Promise<SectionResult> {
       return (await import('./sections/memory.ts')).memory(options);
     case 'quality':
       return (await import('./sections/quality-section.ts')).qualitySection(options);
+    case 'fresh-process':
+      return (await import('./sections/fresh-process.ts')).freshProcess(options);
     default:
       throw new Error(`unknown section ${String(id)}`);
   }

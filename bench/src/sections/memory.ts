@@ -3,13 +3,8 @@
 // stream and the in-process index replica are measured on their own. MemoryStore: heap + array
 // buffer delta / N after a forced GC (the runner starts sections with --expose-gc).
 import { createHash } from 'node:crypto';
-import {
-  encodeEntry,
-  lexicalVector,
-  MemoryStore,
-  type StoreRecord,
-  VectorIndex,
-} from '@semcache/core';
+import { MemoryStore, type StoreRecord } from '@semcache/core';
+import { encodeEntry, lexicalVector, VectorIndex } from '@semcache/core/internal';
 import { RedisStore } from '@semcache/redis';
 import { answerText } from '../lib/fixtures.ts';
 import { bytes, count, table, times } from '../lib/format.ts';

@@ -1,4 +1,5 @@
-import { cosineSimilarity, createSemanticCache } from '@semcache/core';
+import { createSemanticCache } from '@semcache/core';
+import { cosineSimilarity } from '@semcache/core/internal';
 import { startMockOpenAI } from '@semcache/mock-openai';
 import { expect, test } from 'vitest';
 import { aiSdkEmbedder } from './ai-sdk-embedder.js';

@@ -1,4 +1,4 @@
-import { isSemcacheError } from '@semcache/core';
+import { isSemcacheError } from '@semcache/core/internal';
 import { expect, test } from 'vitest';
 import { readCallOptions, toCoreCallOptions } from './call-options.js';
 

@@ -1,4 +1,4 @@
-import { isSemcacheError } from '@semcache/core';
+import { isSemcacheError } from '@semcache/core/internal';
 import { afterEach, expect, test, vi } from 'vitest';
 import { createHolySheep, holySheepBaseURL } from './holysheep.js';
 

@@ -6,13 +6,11 @@ import type {
 } from '@ai-sdk/provider';
 import {
   createSemanticCache,
-  encodeEntry,
-  isSemcacheError,
   type JsonValue,
   MemoryStore,
   type SemanticCache,
-  sha256Hex,
 } from '@semcache/core';
+import { encodeEntry, isSemcacheError, sha256Hex } from '@semcache/core/internal';
 import { generateText, streamText, wrapLanguageModel } from 'ai';
 import { convertArrayToReadableStream, MockLanguageModelV4 } from 'ai/test';
 import fc from 'fast-check';

@@ -248,10 +248,8 @@ describe('no secret reaches the cache through the AI SDK middleware', () => {
       retryStrategy: () => 20,
     });
     await new Promise((resolve) => client.once('ready', resolve));
-    const monitorClient = redis.client();
-    const monitor = await monitorClient.monitor();
-    const commands: string[] = [];
-    monitor.on('monitor', (_time: string, args: string[]) => commands.push(args.join(' ')));
+    const monitor = await redis.monitor();
+    const { commands } = monitor;
     const storeErrors: string[] = [];
     const prefix = 'secrets-ai:';
     const store = new RedisStore({
@@ -309,6 +307,7 @@ describe('no secret reaches the cache through the AI SDK middleware', () => {
         stored.push(JSON.stringify(await inspectEntry(admin, key, { prefix })));
       }
       expect(stored.some((text) => text.includes(canary))).toBe(true);
+      await monitor.settle();
       expect(commands.some((command) => command.includes(canary))).toBe(true);
       expect(
         findSecrets([
@@ -322,7 +321,7 @@ describe('no secret reaches the cache through the AI SDK middleware', () => {
       ).toEqual([]);
     } finally {
       await store.close();
-      monitorClient.disconnect();
+      monitor.close();
       client.disconnect();
     }
   }, 30_000);

@@ -1,4 +1,4 @@
-import { createSemanticCache, type SemanticCache } from '@semcache/core';
+import { createSemanticCache, type SemanticCache, SemcacheError } from '@semcache/core';
 import { type MockOpenAIServer, startMockOpenAI } from '@semcache/mock-openai';
 import {
   APICallError,
@@ -180,6 +180,25 @@ describe('semanticCacheMiddleware with generateText', () => {
     },
   );
 
+  test('bad options fail at construction with INVALID_OPTIONS, not on every call', () => {
+    for (const [options, message] of [
+      [{}, /the `cache` option is required/],
+      [undefined, /needs options/],
+      [
+        { cache, tennant: 'a' },
+        /tennant is not an option; use one of cache, tenant, namespace, replay/,
+      ],
+    ] as const) {
+      try {
+        semanticCacheMiddleware(options as never);
+        expect.unreachable();
+      } catch (error) {
+        expect(SemcacheError.isInstance(error, 'INVALID_OPTIONS')).toBe(true);
+        expect((error as Error).message).toMatch(message);
+      }
+    }
+  });
+
   test('20 concurrent identical calls make one request', async () => {
     const model = cachedModel();
     server.setLatency(100);
@@ -360,10 +379,42 @@ describe('semanticCacheMiddleware with streamText', () => {
     } finally {
       server.setChunkDelay(0);
     }
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // The cache's pending work includes the abandoned stream: once it settled, nothing was stored.
+    await cache.flush();
     const again = await streamAll(streamText({ model, prompt: 'A stream that will be aborted' }));
     expect(again.semcache).toEqual({ hit: 'miss' });
     expect(modelCalls()).toBe(2);
+  });
+
+  test('the first of two identical streams aborting does not cut the other: it gets the whole answer, which is stored', async () => {
+    const model = cachedModel();
+    server.setChunkDelay(10);
+    const prompt = 'Two readers, one of them leaves';
+    try {
+      const controller = new AbortController();
+      const leaving = streamText({
+        model,
+        prompt,
+        abortSignal: controller.signal,
+        onError: () => {},
+      });
+      const staying = streamAll(streamText({ model, prompt }));
+      try {
+        for await (const _ of leaving.textStream) controller.abort();
+      } catch {
+        // The abort surfaces to the reader that aborted; that is its business.
+      }
+      const result = await staying;
+      expect(result.text.length).toBeGreaterThan(20);
+      expect(result.semcache).toEqual({ hit: 'miss', coalesced: true });
+    } finally {
+      server.setChunkDelay(0);
+    }
+    await cache.flush();
+    expect(modelCalls()).toBe(1);
+    expect((await streamAll(streamText({ model, prompt }))).semcache).toMatchObject({
+      hit: 'exact',
+    });
   });
 
   test('a failed stream request passes the error through and is not cached', async () => {

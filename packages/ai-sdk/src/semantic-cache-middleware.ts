@@ -13,6 +13,8 @@ import type {
   JsonObject,
   SemanticCache,
 } from '@semcache/core';
+import { SemcacheError } from '@semcache/core';
+import { readParts, rejectUnknown, toReadableStream } from '@semcache/core/internal';
 import { readCallOptions, type SemcacheCallOptions, toCoreCallOptions } from './call-options.js';
 import {
   generateFromStored,
@@ -20,22 +22,33 @@ import {
   type ReplayOptions,
   type StoredResult,
   storedFromGenerate,
+  storedFromParts,
   streamFromStored,
 } from './stored-result.js';
-import { StreamFlight } from './stream-flight.js';
 import { semcacheProviderKey, toCacheRequest } from './to-cache-request.js';
 
 /** Options of {@link semanticCacheMiddleware}. */
 export interface SemanticCacheMiddlewareOptions {
-  /** The cache engine, from `createSemanticCache()` of `@semcache/core`. */
+  /** The cache engine, from `createSemanticCache()` of `@semcache/core`. Required. */
   cache: SemanticCache;
-  /** Default tenant of every call (per call: `providerOptions.semcache.tenant`). */
+  /**
+   * Default tenant of every call (per call: `providerOptions.semcache.tenant`).
+   * @default none
+   */
   tenant?: string;
-  /** Default namespace of every call (per call: `providerOptions.semcache.namespace`). Default `'default'`. */
+  /**
+   * Default namespace of every call (per call: `providerOptions.semcache.namespace`).
+   * @default 'default'
+   */
   namespace?: string;
-  /** How hits are replayed to `streamText`. Default: all at once. */
+  /**
+   * How hits are replayed to `streamText`.
+   * @default all at once
+   */
   replay?: ReplayOptions;
 }
+
+const middlewareOptionNames = ['cache', 'tenant', 'namespace', 'replay'];
 
 /**
  * What the middleware reports in `providerMetadata.semcache` of a generate result and of a
@@ -56,7 +69,6 @@ export interface SemcacheMetadata {
 interface Prepared {
   request: CacheRequest;
   callOptions: CacheCallOptions;
-  flightKey: string;
 }
 
 /**
@@ -70,15 +82,29 @@ interface Prepared {
  *   cache's single-flight), good results stored.
  * - stream: a miss streams live while the parts are recorded, and is stored only after a clean
  *   `finish`; concurrent identical streams share the one upstream stream; a hit is replayed.
- * - Generate and stream calls share entries.
+ * - Generate and stream calls share entries (and wait for each other's running calls).
  * - Cache trouble never fails a call: the model is called directly instead.
+ *
+ * @throws {SemcacheError} `INVALID_OPTIONS` without a core cache or with an unknown option.
  */
 export function semanticCacheMiddleware(
   options: SemanticCacheMiddlewareOptions,
 ): LanguageModelV4Middleware {
+  if (typeof options !== 'object' || options === null) {
+    throw new SemcacheError(
+      'INVALID_OPTIONS',
+      'semanticCacheMiddleware needs options: semanticCacheMiddleware({ cache: createSemanticCache() }).',
+    );
+  }
+  rejectUnknown('semanticCacheMiddleware', options, middlewareOptionNames);
   const { cache } = options;
+  if (typeof cache?.getOrCompute !== 'function' || typeof cache.getOrStream !== 'function') {
+    throw new SemcacheError(
+      'INVALID_OPTIONS',
+      'semanticCacheMiddleware: the `cache` option is required: pass the core cache, e.g. { cache: createSemanticCache() } from @semcache/core.',
+    );
+  }
   const callOptionsByParams = new WeakMap<LanguageModelV4CallOptions, SemcacheCallOptions>();
-  const streamFlights = new Map<string, StreamFlight>();
 
   function prepare(
     params: LanguageModelV4CallOptions,
@@ -93,12 +119,8 @@ export function semanticCacheMiddleware(
         ...(tenant === undefined ? {} : { tenant }),
         ...(namespace === undefined ? {} : { namespace }),
       });
-      const keys = cache.keys(request);
-      return {
-        request,
-        callOptions: toCoreCallOptions(call),
-        flightKey: `${keys.namespace}\u0000${keys.exactKey}`,
-      };
+      cache.keys(request);
+      return { request, callOptions: toCoreCallOptions(call) };
     } catch (error) {
       cache.reportError('key', error);
       return undefined;
@@ -123,14 +145,7 @@ export function semanticCacheMiddleware(
     wrapGenerate: async ({ doGenerate, params, model }) => {
       const prepared = prepare(params, model);
       if (!prepared) return doGenerate();
-      const { request, callOptions, flightKey } = prepared;
-
-      const streaming = streamFlights.get(flightKey);
-      if (streaming && !callOptions.refresh) {
-        const shared = await streaming.completion;
-        if (shared) return generateFromStored(shared, { hit: 'miss', coalesced: true });
-      }
-
+      const { request, callOptions } = prepared;
       let original: LanguageModelV4GenerateResult | undefined;
       const result = await cache.getOrCompute(
         request,
@@ -144,7 +159,7 @@ export function semanticCacheMiddleware(
             storable: isValidStructuredOutput(params, original),
           };
         },
-        callOptions,
+        { ...callOptions, ...(params.abortSignal ? { signal: params.abortSignal } : {}) },
       );
       if (result.kind === 'miss' && original) {
         return {
@@ -153,14 +168,14 @@ export function semanticCacheMiddleware(
         };
       }
       if (!isStoredResult(result.value)) {
-        cache.reportError('decode', new Error('entry was not written by @semcache/ai-sdk'));
+        cache.reportError('decode', undecodable());
         return doGenerate();
       }
       try {
         // A hit is decoded for this call alone and a coalesced result is copied by the cache.
         return generateFromStored(result.value, metadataOf(result), { fresh: true });
       } catch (error) {
-        cache.reportError('decode', error);
+        cache.reportError('decode', undecodable(error));
         return doGenerate();
       }
     },
@@ -168,10 +183,39 @@ export function semanticCacheMiddleware(
     wrapStream: async ({ doStream, params, model }) => {
       const prepared = prepare(params, model);
       if (!prepared) return annotated(await doStream(), { hit: 'miss' });
-      const { request, callOptions, flightKey } = prepared;
-
-      const found = await cache.lookup(request, callOptions);
-      if (found.kind !== 'miss' && isStoredResult(found.value)) {
+      const { request, callOptions } = prepared;
+      let upstream: Awaited<ReturnType<typeof doStream>> | undefined;
+      const found = await cache.getOrStream<LanguageModelV4StreamPart, StoredResult>(
+        request,
+        {
+          start: async (signal) => {
+            // The upstream belongs to every reader of the stream: it stops when all of them left
+            // (`signal`), not when the first caller aborts (that caller just stops reading).
+            upstream = await model.doStream({ ...params, abortSignal: signal });
+            return readParts(upstream.stream, signal);
+          },
+          complete: (parts) => {
+            const { result, finishReason } = storedFromParts(parts);
+            if (!result) return undefined;
+            return {
+              value: result,
+              modelId: result.response.modelId ?? model.modelId,
+              usage: usageOf(result.usage as unknown as LanguageModelV4Usage),
+              ...(finishReason === undefined ? {} : { finishReason }),
+              storable: isValidStructuredOutput(params, result),
+            };
+          },
+        },
+        callOptions,
+      );
+      if (found.kind === 'live') {
+        const stream = annotate(toReadableStream(found.parts), {
+          hit: 'miss',
+          ...(found.coalesced ? { coalesced: true } : {}),
+        });
+        return upstream && !found.coalesced ? { ...upstream, stream } : { stream };
+      }
+      if (isStoredResult(found.value)) {
         try {
           return {
             stream: streamFromStored(found.value, metadataOf(found), {
@@ -180,53 +224,22 @@ export function semanticCacheMiddleware(
             }),
           };
         } catch (error) {
-          cache.reportError('decode', error);
+          cache.reportError('decode', undecodable(error));
         }
+      } else {
+        cache.reportError('decode', undecodable());
       }
-      if (
-        found.kind === 'miss' &&
-        found.reason !== 'not-found' &&
-        found.reason !== 'refresh' &&
-        found.reason !== 'store-error'
-      ) {
-        return annotated(await doStream(), { hit: 'miss' });
-      }
-
-      const running = streamFlights.get(flightKey);
-      if (running && !callOptions.refresh) {
-        return { stream: annotate(running.subscribe(), { hit: 'miss', coalesced: true }) };
-      }
-      const flight = new StreamFlight();
-      streamFlights.set(flightKey, flight);
-      let upstream: Awaited<ReturnType<typeof doStream>>;
-      try {
-        upstream = await doStream();
-      } catch (error) {
-        flight.fail(error);
-        streamFlights.delete(flightKey);
-        throw error;
-      }
-      const stream = flight.subscribe();
-      void flight
-        .pump(upstream.stream, async (stored, finishReason) => {
-          await cache.store(
-            request,
-            {
-              value: stored,
-              modelId: stored.response.modelId ?? model.modelId,
-              usage: usageOf(stored.usage as unknown as LanguageModelV4Usage),
-              ...(finishReason === undefined ? {} : { finishReason }),
-              storable: isValidStructuredOutput(params, stored),
-            },
-            callOptions,
-          );
-        })
-        .finally(() => {
-          if (streamFlights.get(flightKey) === flight) streamFlights.delete(flightKey);
-        });
-      return { ...upstream, stream: annotate(stream, { hit: 'miss' }) };
+      return annotated(await doStream(), { hit: 'miss' });
     },
   };
+}
+
+function undecodable(cause?: unknown): SemcacheError {
+  return new SemcacheError(
+    'CORRUPT_ENTRY',
+    'A stored entry could not be read as an AI SDK result (not written by @semcache/ai-sdk, or damaged); the call went to the model.',
+    cause === undefined ? undefined : { cause },
+  );
 }
 
 function metadataOf(hit: {

@@ -272,6 +272,19 @@ export class StreamRecorder {
   }
 }
 
+/**
+ * The {@link StoredResult} of a complete recorded stream and its finish reason; `result` is
+ * `undefined` for a stream that did not finish or carried an `error` part.
+ */
+export function storedFromParts(parts: readonly LanguageModelV4StreamPart[]): {
+  result: StoredResult | undefined;
+  finishReason: string | undefined;
+} {
+  const recorder = new StreamRecorder();
+  for (const part of parts) recorder.record(part);
+  return { result: recorder.result(), finishReason: recorder.finishReason };
+}
+
 function storeContent(content: LanguageModelV4Content): JsonObject {
   if (
     (content.type === 'file' || content.type === 'reasoning-file') &&

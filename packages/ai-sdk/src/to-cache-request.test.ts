@@ -1,5 +1,5 @@
 import type { LanguageModelV4CallOptions } from '@ai-sdk/provider';
-import { deriveCacheKeys } from '@semcache/core';
+import { deriveCacheKeys } from '@semcache/core/internal';
 import { expect, test } from 'vitest';
 import { toCacheRequest } from './to-cache-request.js';
 

@@ -62,6 +62,18 @@ export interface CacheStore {
   clear(namespace: string): Promise<void>;
   /** Present on stores shared by several processes. */
   readonly coordinator?: FlightCoordinator;
+  /**
+   * True for a store in this process's memory (no I/O): its calls get no timeout, since there is
+   * nothing to wait for.
+   */
+  readonly inProcess?: boolean;
+  /**
+   * While the store is still making its *initial* connection, a promise that resolves once it can
+   * take commands (or rejects when it gave up, within a bound the store documents); otherwise
+   * `undefined`, and calls go ahead at once. Lets a new process's first call use the store instead
+   * of missing. A store that lost its connection later must fail fast instead.
+   */
+  whenReady?(): Promise<void> | undefined;
   /** Releases timers and connections the store owns. */
   close(): Promise<void>;
 }

@@ -42,10 +42,12 @@ export class CircuitBreaker {
     return true;
   }
 
-  /** Reports a successful operation. */
-  succeeded(): void {
+  /** Reports a successful operation; returns true when it closed an open (or half-open) circuit. */
+  succeeded(): boolean {
+    const wasOpen = this.#consecutiveFailures >= this.#failureThreshold;
     this.#consecutiveFailures = 0;
     this.#trialInFlight = false;
+    return wasOpen;
   }
 
   /** Reports a failed operation; returns true when this failure opened the circuit. */

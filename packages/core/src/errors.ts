@@ -17,6 +17,8 @@ export type SemcacheErrorCode =
   | 'EMBEDDER_FAILED'
   | 'MISSING_API_KEY';
 
+const marker = Symbol.for('semcache.error');
+
 /** The one error type semcache throws or reports; `code` says what went wrong. */
 export class SemcacheError extends Error {
   /** What went wrong, stable across versions. */
@@ -26,12 +28,27 @@ export class SemcacheError extends Error {
     super(message, options);
     this.name = 'SemcacheError';
     this.code = code;
+    Object.defineProperty(this, marker, { value: true });
+  }
+
+  /**
+   * True when `error` is a `SemcacheError` (optionally with the given code), also one thrown by
+   * another copy of `@semcache/core` (recognised by a `Symbol.for` marker, as `AISDKError.isInstance`
+   * does), where `instanceof` would say no.
+   */
+  static isInstance(error: unknown, code?: SemcacheErrorCode): error is SemcacheError {
+    return (
+      typeof error === 'object' &&
+      error !== null &&
+      (error as { [marker]?: unknown })[marker] === true &&
+      (code === undefined || (error as SemcacheError).code === code)
+    );
   }
 }
 
-/** True when `error` is a {@link SemcacheError}, optionally with the given code. */
+/** Same as {@link SemcacheError.isInstance}. */
 export function isSemcacheError(error: unknown, code?: SemcacheErrorCode): error is SemcacheError {
-  return error instanceof SemcacheError && (code === undefined || error.code === code);
+  return SemcacheError.isInstance(error, code);
 }
 
 /**

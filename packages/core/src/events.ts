@@ -7,7 +7,9 @@ export type MissReason =
   | 'refresh'
   | 'uncacheable'
   | 'too-large'
-  | 'store-error';
+  | 'store-error'
+  /** The exact lookup missed and the semantic search was skipped: the process was overloaded. */
+  | 'shed';
 
 /** Payload of each event, by name. */
 export interface CacheEvents {
@@ -27,6 +29,16 @@ export interface CacheEvents {
   coalesced: { key: string; scope: 'process' | 'distributed' };
   /** A cache operation failed; the call went on without the cache. Never thrown to the app. */
   error: { operation: string; error: SemcacheError };
+  /**
+   * Cache work skipped because the process is overloaded (event-loop delay above
+   * `overloadDelayMs`) or the write queue is full. `operation`: `'semantic-search'` or `'write'`.
+   */
+  shed: { key: string; operation: 'semantic-search' | 'write'; reason: string };
+  /**
+   * The circuit breaker opened (store faults: calls skip the store for a while) or closed again
+   * (the store answered). `reason` says why, for an operator.
+   */
+  circuit: { state: 'open' | 'closed'; reason: string };
 }
 
 /** Name of a cache event. */

@@ -42,6 +42,7 @@ const recordOverheadBytes = 160;
  */
 export class MemoryStore implements CacheStore {
   readonly name = 'memory';
+  readonly inProcess = true;
   readonly maxEntries: number;
   readonly maxBytes: number;
   readonly #records = new Map<string, MemoryRecord>();

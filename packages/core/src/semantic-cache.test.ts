@@ -297,8 +297,17 @@ describe('createSemanticCache', () => {
   });
 
   test('a hanging store is cut off by storeTimeoutMs', async () => {
-    const hanging = new MemoryStore();
-    hanging.get = () => new Promise(() => {});
+    // A store with I/O (MemoryStore, in process, has no timeouts): every get hangs.
+    const memory = new MemoryStore();
+    const hanging: CacheStore = {
+      name: 'hanging',
+      get: () => new Promise(() => {}),
+      set: (namespace, record) => memory.set(namespace, record),
+      delete: (namespace, key) => memory.delete(namespace, key),
+      search: (namespace, query) => memory.search(namespace, query),
+      clear: (namespace) => memory.clear(namespace),
+      close: () => memory.close(),
+    };
     const cache = createSemanticCache({ store: hanging, storeTimeoutMs: 20 });
     const result = await cache.getOrCompute(ask('q'), async () => answer('a'));
     expect(result.value).toEqual({ text: 'a' });

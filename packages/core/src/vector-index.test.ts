@@ -73,6 +73,54 @@ describe('VectorIndex', () => {
     expect(found / queries.length).toBeGreaterThanOrEqual(0.97);
   });
 
+  test('deferTables: stays an exact scan past flatLimit until buildStep built the tables in slices, with adds and removals in between', () => {
+    const random = seeded(5);
+    const dimensions = 64;
+    const index = new VectorIndex({ dimensions, flatLimit: 100, deferTables: true });
+    const vectors = new Map<string, Float32Array>();
+    for (let i = 0; i < 1500; i++) {
+      const vector = randomUnit(dimensions, random);
+      index.add(`v${i}`, vector);
+      vectors.set(`v${i}`, vector);
+    }
+    expect(index.isFlat).toBe(true);
+    expect(index.needsTables).toBe(true);
+    let steps = 0;
+    let removed = 0;
+    const removedVectors = new Map<string, Float32Array>();
+    // Tiny budgets: many steps, with the index changing between them.
+    while (!index.buildStep(0)) {
+      steps++;
+      const id = `v${steps * 7}`;
+      const vector = vectors.get(id);
+      if (vector && vectors.delete(id)) {
+        index.remove(id);
+        removedVectors.set(id, vector);
+        removed++;
+      }
+      const added = randomUnit(dimensions, random);
+      index.add(`new${steps}`, added);
+      vectors.set(`new${steps}`, added);
+    }
+    expect(steps).toBeGreaterThan(5);
+    expect(removed).toBeGreaterThan(0);
+    expect(index.isFlat).toBe(false);
+    expect(index.size).toBe(vectors.size);
+    // Every vector, original or added during the build, is found by its near neighbour; removed ones never.
+    let found = 0;
+    for (const [id, vector] of vectors) {
+      const matches = index.search(near(vector, 0.95, random), { minSimilarity: 0.9, limit: 1 });
+      if (matches[0]?.id === id) found++;
+    }
+    expect(found / vectors.size).toBeGreaterThanOrEqual(0.99);
+    for (const [id, vector] of removedVectors) {
+      expect(index.has(id)).toBe(false);
+      expect(index.search(vector, { minSimilarity: 0.99, limit: 3 }).some((m) => m.id === id)).toBe(
+        false,
+      );
+    }
+  });
+
   test('neighbours just above the threshold are not lost to the bucket-signature filter', () => {
     const random = seeded(13);
     const dimensions = 128;

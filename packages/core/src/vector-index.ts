@@ -20,6 +20,12 @@ export interface VectorIndexOptions {
   minIndexedSimilarity?: number;
   /** Seed of the random hyperplanes, so every process builds identical tables. Default `1`. */
   seed?: number;
+  /**
+   * `true`: passing `flatLimit` does not build the LSH tables at once (hashing every vector,
+   * ~0.2 ms each); searches stay exact scans until {@link VectorIndex.buildStep} has built them in
+   * slices of the caller's choosing. For loading many vectors without blocking. Default `false`.
+   */
+  deferTables?: boolean;
 }
 
 /** One search result: the id given to {@link VectorIndex.add} and its cosine similarity. */
@@ -71,8 +77,11 @@ export class VectorIndex {
   #slotIds: (string | undefined)[] = [];
   #freeSlots: number[] = [];
   readonly #slotsById = new Map<string, number>();
-  /** Whether the LSH tables below are built. */
+  /** Whether the LSH tables below are built (and searches use them). */
   #indexed = false;
+  readonly #deferTables: boolean;
+  /** While tables are built by {@link buildStep}: slots below it are in the tables. */
+  #builtUntil: number | undefined;
   /** Dense bucket heads, `band << bitsPerBand | code` → first slot or `none`. */
   #heads: Int32Array | undefined;
   /** Sparse bucket heads per band, when dense ones would be too big (many bits per band). */
@@ -102,6 +111,7 @@ export class VectorIndex {
       throw new SemcacheError('INVALID_OPTIONS', 'VectorIndex: bitsPerBand must be in [1, 31].');
     }
     this.#minIndexedSimilarity = options.minIndexedSimilarity ?? defaults.minIndexedSimilarity;
+    this.#deferTables = options.deferTables ?? false;
     this.#planes = sharedPlanes(
       this.#bands * this.#bitsPerBand,
       dimensions,
@@ -124,6 +134,36 @@ export class VectorIndex {
     return !this.#indexed;
   }
 
+  /** True when the index is past `flatLimit` but its tables are not built yet (`deferTables`). */
+  get needsTables(): boolean {
+    return !this.#indexed && this.#slotsById.size > this.#flatLimit;
+  }
+
+  /**
+   * Builds the LSH tables for about `budgetMs` of CPU (for `deferTables` indexes); returns true
+   * once they are built and searches use them. Adds and removals may interleave with the steps.
+   */
+  buildStep(budgetMs: number): boolean {
+    if (this.#indexed) return true;
+    if (this.#slotsById.size <= this.#flatLimit) return false;
+    if (this.#builtUntil === undefined) {
+      this.#allocateTables();
+      this.#builtUntil = 0;
+    }
+    const started = performance.now();
+    let slot = this.#builtUntil;
+    while (slot < this.#slotIds.length) {
+      if (this.#slotIds[slot] !== undefined) this.#insertIntoTables(slot);
+      slot++;
+      if ((slot & 63) === 0 && performance.now() - started >= budgetMs) break;
+    }
+    this.#builtUntil = slot;
+    if (slot < this.#slotIds.length) return false;
+    this.#builtUntil = undefined;
+    this.#indexed = true;
+    return true;
+  }
+
   /** True when `id` is indexed. */
   has(id: string): boolean {
     return this.#slotsById.has(id);
@@ -139,15 +179,20 @@ export class VectorIndex {
     this.#chunkOf(slot).set(vector, this.#offsetOf(slot));
     this.#slotIds[slot] = id;
     this.#slotsById.set(id, slot);
-    if (this.#indexed) this.#insertIntoTables(slot);
-    else if (this.#slotsById.size > this.#flatLimit) this.#buildTables();
+    if (this.#inTables(slot)) this.#insertIntoTables(slot);
+    else if (!this.#deferTables && this.#slotsById.size > this.#flatLimit) this.#buildTables();
+  }
+
+  /** True when `slot` belongs in the LSH tables now (built, or below the building cursor). */
+  #inTables(slot: number): boolean {
+    return this.#indexed || (this.#builtUntil !== undefined && slot < this.#builtUntil);
   }
 
   /** Removes `id`; returns whether it was present. */
   remove(id: string): boolean {
     const slot = this.#slotsById.get(id);
     if (slot === undefined) return false;
-    if (this.#indexed) this.#removeFromTables(slot);
+    if (this.#inTables(slot)) this.#removeFromTables(slot);
     this.#slotsById.delete(id);
     this.#slotIds[slot] = undefined;
     this.#freeSlots.push(slot);
@@ -160,6 +205,7 @@ export class VectorIndex {
     this.#freeSlots = [];
     this.#slotsById.clear();
     this.#indexed = false;
+    this.#builtUntil = undefined;
     this.#heads = undefined;
     this.#sparseHeads = undefined;
     this.#next = new Int32Array(0);
@@ -352,6 +398,14 @@ export class VectorIndex {
   }
 
   #buildTables(): void {
+    this.#allocateTables();
+    this.#indexed = true;
+    for (let slot = 0; slot < this.#slotIds.length; slot++) {
+      if (this.#slotIds[slot] !== undefined) this.#insertIntoTables(slot);
+    }
+  }
+
+  #allocateTables(): void {
     const bands = this.#bands;
     const slots = this.#slotIds.length;
     const headCount = bands * 2 ** this.#bitsPerBand;
@@ -365,10 +419,6 @@ export class VectorIndex {
     this.#next = new Int32Array(slots * bands);
     this.#codes =
       this.#bitsPerBand <= 16 ? new Uint16Array(slots * bands) : new Uint32Array(slots * bands);
-    this.#indexed = true;
-    for (let slot = 0; slot < slots; slot++) {
-      if (this.#slotIds[slot] !== undefined) this.#insertIntoTables(slot);
-    }
   }
 
   #insertIntoTables(slot: number): void {

@@ -3,12 +3,8 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import {
-  type CacheRequest,
-  createSemanticCache,
-  isSemcacheError,
-  lexicalEmbedder,
-} from '@semcache/core';
+import { type CacheRequest, createSemanticCache, lexicalEmbedder } from '@semcache/core';
+import { isSemcacheError } from '@semcache/core/internal';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type ModelSpec, modelSpecs } from './model-specs.js';
 import { onnxDefaultThreshold, onnxEmbedder } from './onnx-embedder.js';

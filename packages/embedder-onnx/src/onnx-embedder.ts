@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import { type Embedder, lexicalEmbedder, lexicalVector, SemcacheError } from '@semcache/core';
+import { type Embedder, lexicalEmbedder, SemcacheError } from '@semcache/core';
+import { lexicalVector } from '@semcache/core/internal';
 import { downloadModelFiles } from './hub-download.js';
 import { defaultCacheDir, missingFiles, missingFilesMessage } from './model-files.js';
 import { type ModelKey, type ModelSpec, modelSpecs } from './model-specs.js';

@@ -1,9 +1,5 @@
-import {
-  type CacheRequest,
-  cosineSimilarity,
-  createSemanticCache,
-  isSemcacheError,
-} from '@semcache/core';
+import { type CacheRequest, createSemanticCache } from '@semcache/core';
+import { cosineSimilarity, isSemcacheError } from '@semcache/core/internal';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { containsCjk } from './contains-cjk.js';
 import { useLiteEmbedder } from './use-lite-embedder.js';

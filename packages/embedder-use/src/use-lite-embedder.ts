@@ -1,4 +1,5 @@
-import { type Embedder, lexicalEmbedder, lexicalVector, SemcacheError } from '@semcache/core';
+import { type Embedder, lexicalEmbedder, SemcacheError } from '@semcache/core';
+import { lexicalVector } from '@semcache/core/internal';
 import { containsCjk } from './contains-cjk.js';
 import {
   loadEnergeticUseLite,

@@ -1,5 +1,5 @@
 import type { BaseMessage } from '@langchain/core/messages';
-import type { CacheHit } from '@semcache/core';
+import { type CacheHit, SemcacheError } from '@semcache/core';
 
 /**
  * How the cache answered one call, in the same shape as `@semcache/ai-sdk`'s metadata. Written to
@@ -42,4 +42,15 @@ export function hitInfo(hit: CacheHit, coalesced = false): CacheInfo {
     ...(hit.savedUsd === undefined ? {} : { savedUsd: hit.savedUsd }),
     ...(coalesced ? { coalesced: true } : {}),
   };
+}
+
+/** The {@link CacheInfo} of a call that received an identical running call's answer. */
+export const coalescedInfo: CacheInfo = Object.freeze({ hit: 'miss', coalesced: true });
+
+/** The error reported when a stored entry cannot be read back as LangChain generations. */
+export function undecodableEntry(): SemcacheError {
+  return new SemcacheError(
+    'CORRUPT_ENTRY',
+    'A stored entry could not be read as a LangChain generation (not written by @semcache/langchain, or damaged); the call went to the model.',
+  );
 }

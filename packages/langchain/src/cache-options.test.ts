@@ -1,4 +1,5 @@
-import { createSemanticCache, isSemcacheError, type SemanticCache } from '@semcache/core';
+import { createSemanticCache, type SemanticCache } from '@semcache/core';
+import { isSemcacheError } from '@semcache/core/internal';
 import { describe, expect, test } from 'vitest';
 import { resolveOptions } from './cache-options.js';
 
@@ -9,7 +10,6 @@ describe('resolveOptions', () => {
       scope: {},
       callOptions: {},
       coalesce: true,
-      coalesceTimeoutMs: 30_000,
     });
   });
 
@@ -29,7 +29,6 @@ describe('resolveOptions', () => {
       scope: { tenant: 't', namespace: 'n' },
       callOptions: { threshold: 0.8, ttlSeconds: 5, bypass: false },
       coalesce: false,
-      coalesceTimeoutMs: 30_000,
     });
   });
 
@@ -43,10 +42,12 @@ describe('resolveOptions', () => {
       /ttlSeconds/,
     );
     try {
-      resolveOptions({ cache: createSemanticCache(), coalesceTimeoutMs: 0 });
+      // coalesceTimeoutMs is the core cache's option: set it once, on createSemanticCache.
+      resolveOptions({ cache: createSemanticCache(), coalesceTimeoutMs: 0 } as never);
       expect.unreachable();
     } catch (error) {
       expect(isSemcacheError(error, 'INVALID_OPTIONS')).toBe(true);
+      expect((error as Error).message).toMatch(/coalesceTimeoutMs is not an option; use one of/);
     }
   });
 });

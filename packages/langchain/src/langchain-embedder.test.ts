@@ -1,6 +1,7 @@
 import type { EmbeddingsInterface } from '@langchain/core/embeddings';
 import { OpenAIEmbeddings } from '@langchain/openai';
-import { createSemanticCache, isSemcacheError } from '@semcache/core';
+import { createSemanticCache } from '@semcache/core';
+import { isSemcacheError } from '@semcache/core/internal';
 import { cosineSimilarity, defaultEmbeddingDimensions, embedText } from '@semcache/mock-openai';
 import { describe, expect, test } from 'vitest';
 import { useMockServer } from './chat-fixture.test.helper.js';

@@ -1,4 +1,5 @@
-import { isSemcacheError, type JsonValue } from '@semcache/core';
+import type { JsonValue } from '@semcache/core';
+import { isSemcacheError } from '@semcache/core/internal';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { parseLlmKey } from './parse-llm-key.js';

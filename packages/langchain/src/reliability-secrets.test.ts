@@ -230,10 +230,8 @@ describe('no secret reaches the cache through LangChain', () => {
       retryStrategy: () => 20,
     });
     await new Promise((resolve) => client.once('ready', resolve));
-    const monitorClient = redis.client();
-    const monitor = await monitorClient.monitor();
-    const commands: string[] = [];
-    monitor.on('monitor', (_time: string, args: string[]) => commands.push(args.join(' ')));
+    const monitor = await redis.monitor();
+    const { commands } = monitor;
     const storeErrors: string[] = [];
     const prefix = 'secrets-lc:';
     const store = new RedisStore({
@@ -293,6 +291,7 @@ describe('no secret reaches the cache through LangChain', () => {
         stored.push(JSON.stringify(await inspectEntry(admin, key, { prefix })));
       }
       expect(stored.some((text) => text.includes(canary))).toBe(true);
+      await monitor.settle();
       expect(commands.some((command) => command.includes(canary))).toBe(true);
       expect(
         findSecrets([
@@ -306,7 +305,7 @@ describe('no secret reaches the cache through LangChain', () => {
       ).toEqual([]);
     } finally {
       await store.close();
-      monitorClient.disconnect();
+      monitor.close();
       client.disconnect();
     }
   }, 30_000);

@@ -6,6 +6,7 @@ import {
   type JsonValue,
   MemoryStore,
 } from '@semcache/core';
+import { decodeEntry, encodeEntry } from '@semcache/core/internal';
 import { describe, expect, test } from 'vitest';
 import { readCacheInfo } from './cache-info.js';
 import { cacheStatus, mockChat, useMockServer } from './chat-fixture.test.helper.js';
@@ -282,7 +283,7 @@ describe('SemanticCache through ChatOpenAI and HTTP', () => {
   });
 
   test('generate() with the same prompt twice does not wait for itself', async () => {
-    const cache = new SemanticCache({ cache: createSemanticCache(), coalesceTimeoutMs: 60_000 });
+    const cache = new SemanticCache({ cache: createSemanticCache({ coalesceTimeoutMs: 60_000 }) });
     const llm = mockChat(server(), { cache });
     const prompt = [new HumanMessage('What is the capital of France?')];
     const result = await llm.generate([prompt, prompt]);
@@ -291,7 +292,7 @@ describe('SemanticCache through ChatOpenAI and HTTP', () => {
   });
 
   test('a failed leader releases its waiters at the bound; one of them calls the model', async () => {
-    const cache = new SemanticCache({ cache: createSemanticCache(), coalesceTimeoutMs: 200 });
+    const cache = new SemanticCache({ cache: createSemanticCache({ coalesceTimeoutMs: 200 }) });
     const llm = mockChat(server(), { cache });
     server().failNext({ status: 500 });
     const results = await Promise.allSettled(
@@ -303,7 +304,7 @@ describe('SemanticCache through ChatOpenAI and HTTP', () => {
   });
 
   test('provider errors are passed through and never cached', async () => {
-    const cache = new SemanticCache({ cache: createSemanticCache(), coalesceTimeoutMs: 100 });
+    const cache = new SemanticCache({ cache: createSemanticCache({ coalesceTimeoutMs: 100 }) });
     const llm = mockChat(server(), { cache });
     server().failNext({ status: 429 });
     await expect(llm.invoke('What is the capital of France?')).rejects.toThrow();
@@ -314,7 +315,7 @@ describe('SemanticCache through ChatOpenAI and HTTP', () => {
   });
 
   test('with the failure handler, a retry after a failure does not wait for the failed call', async () => {
-    const cache = new SemanticCache({ cache: createSemanticCache(), coalesceTimeoutMs: 60_000 });
+    const cache = new SemanticCache({ cache: createSemanticCache({ coalesceTimeoutMs: 60_000 }) });
     const llm = mockChat(server(), { cache, callbacks: [cache.failureHandler] });
     server().failNext({ status: 500 });
     await expect(llm.invoke('What is the capital of France?')).rejects.toThrow();
@@ -325,7 +326,9 @@ describe('SemanticCache through ChatOpenAI and HTTP', () => {
   test('with the failure handler, waiters of a failed call are released and one calls the model', async () => {
     server().setLatency(30);
     try {
-      const cache = new SemanticCache({ cache: createSemanticCache(), coalesceTimeoutMs: 60_000 });
+      const cache = new SemanticCache({
+        cache: createSemanticCache({ coalesceTimeoutMs: 60_000 }),
+      });
       const llm = mockChat(server(), { cache, callbacks: [cache.failureHandler] });
       server().failNext({ status: 500 });
       const results = await Promise.allSettled(
@@ -388,19 +391,22 @@ describe('SemanticCache through ChatOpenAI and HTTP', () => {
   });
 
   test('a corrupt entry value is a miss, not an error', async () => {
-    const core = createSemanticCache();
+    const store = new MemoryStore();
+    const core = createSemanticCache({ store });
     const cache = new SemanticCache({ cache: core });
     const llm = mockChat(server(), { cache });
     await llm.invoke('What is the capital of France?');
-    const original = core.lookup.bind(core);
-    core.lookup = (async (
-      request: Parameters<typeof original>[0],
-      options: Parameters<typeof original>[1],
-    ) => {
-      const found = await original(request, options);
-      return found.kind === 'miss' ? found : { ...found, value: { nonsense: true } as JsonValue };
-    }) as typeof core.lookup;
+    // The stored entry is valid for the core but is not a LangChain generation.
+    const get = store.get.bind(store);
+    store.get = async (namespace, key) => {
+      const payload = await get(namespace, key);
+      if (payload === undefined) return payload;
+      return encodeEntry({ ...decodeEntry(payload), value: { nonsense: true } as JsonValue });
+    };
+    const errors: string[] = [];
+    core.on('error', (event) => errors.push(`${event.operation} ${event.error.code}`));
     const answer = await llm.invoke('What is the capital of France?');
     expect(cacheStatus(answer)).toBe('miss');
+    expect(errors).toEqual(['decode CORRUPT_ENTRY']);
   });
 });

@@ -1,15 +1,13 @@
 import { BaseCache } from '@langchain/core/caches';
 import type { Generation } from '@langchain/core/outputs';
 import type {
-  CacheCallOptions,
   CacheRequest,
   SemanticCache as CoreSemanticCache,
-  JsonValue,
+  LeadResult,
   LookupResult,
 } from '@semcache/core';
-import { SemcacheError, withTimeout } from '@semcache/core';
-import { type CacheCall, toCacheCall } from './cache-call.js';
-import { type CacheInfo, hitInfo } from './cache-info.js';
+import { toCacheCall } from './cache-call.js';
+import { type CacheInfo, coalescedInfo, hitInfo, undecodableEntry } from './cache-info.js';
 import {
   type LangChainCacheOptions,
   type ResolvedOptions,
@@ -18,7 +16,6 @@ import {
 import { callToken } from './call-token.js';
 import { FailureHandler } from './failure-handler.js';
 import { decodeGenerations, encodeGenerations } from './generation-codec.js';
-import { PendingUpdates } from './pending-updates.js';
 
 /** Options of {@link SemanticCache}; see {@link LangChainCacheOptions} for each field. */
 export type SemanticCacheOptions = LangChainCacheOptions;
@@ -26,25 +23,18 @@ export type SemanticCacheOptions = LangChainCacheOptions;
 /** Overrides for {@link SemanticCache.withOptions}: every option except the core cache. */
 export type SemanticCacheOverrides = Partial<Omit<LangChainCacheOptions, 'cache'>>;
 
-/** How long a coordinator (Redis) lease call may take before the cache goes on without it. */
-const coordinatorTimeoutMs = 100;
-
-/** A waiter follows at most this many leaders that never deliver before calling the model. */
-const maxFailedLeaders = 2;
-
+/** What instances derived with `withOptions` share: the handler that reports failed calls. */
 interface Shared {
-  pending: PendingUpdates<JsonValue>;
   failureHandler?: FailureHandler;
 }
-
-type Built = CacheCall;
 
 /**
  * A LangChain.js cache (`BaseCache`) backed by the semcache core: exact hits, semantic hits on the
  * final user turn, and de-duplication of identical calls running at the same time.
  *
  * ```ts
- * const llm = new ChatOpenAI({ model: 'gpt-4.1', cache: new SemanticCache({ cache: createSemanticCache() }) });
+ * const cache = new SemanticCache({ cache: createSemanticCache() });
+ * const llm = new ChatOpenAI({ model: 'gpt-4.1', cache, callbacks: [cache.failureHandler] });
  * ```
  *
  * LangChain hands the cache a flattened prompt and an `llmKey` holding the model's parameters —
@@ -53,6 +43,11 @@ type Built = CacheCall;
  * Hits carry {@link CacheInfo} in `message.response_metadata.semcache` (read it with
  * `readCacheInfo`). LangChain's `.stream()` never consults a cache; use `withSemanticCache` for
  * that.
+ *
+ * LangChain never tells a cache that a model call failed. With {@link failureHandler} in the
+ * model's callbacks it learns it at once, and identical calls wait for a running one as long as
+ * needed; without it, they wait at most about as long as the model has been seen to answer, and
+ * never on a request whose last call vanished (see the README's "De-duplication").
  */
 export class SemanticCache extends BaseCache<Generation[]> {
   readonly #core: CoreSemanticCache;
@@ -64,34 +59,34 @@ export class SemanticCache extends BaseCache<Generation[]> {
    * @throws {SemcacheError} `INVALID_OPTIONS` without a core cache or with a bad option.
    */
   constructor(options: SemanticCacheOptions);
-  /** @internal Shares the coalescing state of the instance it was derived from. */
+  /** @internal Shares the failure handler of the instance it was derived from. */
   constructor(options: SemanticCacheOptions, shared: Shared);
   constructor(options: SemanticCacheOptions, shared?: Shared) {
     super();
     this.#options = resolveOptions(options);
     this.#core = options.cache;
     this.#input = options;
-    this.#shared = shared ?? { pending: new PendingUpdates() };
+    this.#shared = shared ?? {};
   }
 
-  /** The core cache engine (for `stats()`, `on(...)`, `clear()`). */
+  /** The core cache engine (for `stats()`, `on(...)`, `flush()`, `clear()`). */
   get core(): CoreSemanticCache {
     return this.#core;
   }
 
   /**
    * A callback handler that tells this cache (and every `withOptions` sibling) when a model call
-   * failed, so identical calls waiting for it stop waiting at once. Without it they wait up to
-   * `coalesceTimeoutMs`, because LangChain reports failures to callbacks only, never to a cache:
+   * failed, so identical calls waiting for it stop waiting at once — put it in the model's
+   * `callbacks`. LangChain reports failures to callbacks only, never to a cache:
    *
    * ```ts
    * const llm = new ChatOpenAI({ model: 'gpt-4.1', cache, callbacks: [cache.failureHandler] });
    * ```
    */
   get failureHandler(): FailureHandler {
-    const shared = this.#shared;
-    shared.failureHandler ??= new FailureHandler((prompt) => shared.pending.abandonTagged(prompt));
-    return shared.failureHandler;
+    const core = this.#core;
+    this.#shared.failureHandler ??= new FailureHandler((prompt) => core.abandon(prompt));
+    return this.#shared.failureHandler;
   }
 
   /**
@@ -105,48 +100,40 @@ export class SemanticCache extends BaseCache<Generation[]> {
 
   /**
    * Returns fresh generations for a hit, `null` for a miss. While an identical call is running,
-   * waits (at most `coalesceTimeoutMs`) for its `update` instead of missing. Never throws: a
-   * problem is reported through the core cache's `error` event and the call goes to the model.
+   * waits for its `update` instead of missing (see the class notes for how long). Never throws:
+   * a problem is reported through the core cache's `error` event and the call goes to the model.
    */
   override async lookup(prompt: string, llmKey: string): Promise<Generation[] | null> {
-    const token = callToken();
-    const built = this.#build(prompt, llmKey);
-    if (!built) return null;
-    const { request, key } = built;
-    const callOptions = this.#options.callOptions;
-    if (callOptions.refresh) return null;
-    let failedLeaders = 0;
-    for (;;) {
-      const found = await this.#lookupCore(request, callOptions);
-      if (found === undefined) return null;
-      if (found.kind !== 'miss') {
-        const generations = decodeGenerations(found.value, hitInfo(found), { fresh: true });
-        if (generations) return generations;
-        this.#core.reportError(
-          'langchain-decode',
-          new SemcacheError(
-            'CORRUPT_ENTRY',
-            'A stored LangChain generation could not be read; the call went to the model.',
-          ),
-        );
-      }
-      if (!this.#options.coalesce) return null;
-      const claim = this.#shared.pending.claim(key, token, {
-        timeoutMs: this.#options.coalesceTimeoutMs,
-        tag: prompt,
-      });
-      if (claim.leader) return this.#lead(request, key, claim.onEnd);
-      // LangChain updates the prompts of one generate() call only after all its lookups settled.
-      if (claim.leaderToken === token) return null;
-      const value = await claim.wait();
-      if (value !== undefined) {
-        const generations = decodeGenerations(value, coalescedInfo);
-        if (generations) return generations;
-        return null;
-      }
-      failedLeaders++;
-      if (failedLeaders >= maxFailedLeaders) return null;
+    const owner = callToken();
+    const request = this.#build(prompt, llmKey);
+    if (!request) return null;
+    const core = this.#core;
+    const { callOptions } = this.#options;
+    let found: LeadResult;
+    try {
+      found = this.#options.coalesce
+        ? await core.lookupOrLead(
+            request,
+            {
+              failureReported: this.#shared.failureHandler?.watching(prompt) ?? false,
+              owner,
+              tag: prompt,
+            },
+            callOptions,
+          )
+        : notCoalesced(await core.lookup(request, callOptions));
+    } catch (error) {
+      core.reportError('langchain-lookup', error);
+      return null;
     }
+    if (found.kind === 'miss' && !found.coalesced) return null;
+    const { value } = found;
+    const info: CacheInfo =
+      found.kind === 'miss' ? { ...coalescedInfo } : hitInfo(found, found.coalesced);
+    const generations = decodeGenerations(value, info, { fresh: true });
+    if (generations) return generations;
+    core.reportError('decode', undecodableEntry());
+    return null;
   }
 
   /**
@@ -155,18 +142,17 @@ export class SemanticCache extends BaseCache<Generation[]> {
    * `response_metadata.semcache = { hit: 'miss', stored }`. Never throws.
    */
   override async update(prompt: string, llmKey: string, value: Generation[]): Promise<void> {
-    const built = this.#build(prompt, llmKey);
-    if (!built) return;
-    const { request, key } = built;
+    const request = this.#build(prompt, llmKey);
+    if (!request) return;
+    const core = this.#core;
     const encoded = encodeGenerations(value, request.model.id);
     let stored = false;
     try {
-      if (encoded) stored = await this.#core.store(request, encoded, this.#options.callOptions);
+      if (encoded) stored = await core.settle(request, encoded, this.#options.callOptions);
+      else core.abandon(prompt);
     } catch (error) {
-      this.#core.reportError('langchain-store', error);
-    } finally {
-      if (encoded) this.#shared.pending.settle(key, encoded.value);
-      else this.#shared.pending.abandon(key);
+      core.reportError('langchain-store', error);
+      core.abandon(prompt);
     }
     const info: CacheInfo = { hit: 'miss', stored };
     for (const generation of value) {
@@ -181,60 +167,11 @@ export class SemanticCache extends BaseCache<Generation[]> {
   }
 
   /** The request of a call, or `undefined` when the call must go around the cache. */
-  #build(prompt: string, llmKey: string): Built | undefined {
+  #build(prompt: string, llmKey: string): CacheRequest | undefined {
     return toCacheCall(this.#core, this.#options, prompt, llmKey);
-  }
-
-  async #lookupCore(
-    request: CacheRequest,
-    callOptions: CacheCallOptions,
-  ): Promise<LookupResult | undefined> {
-    try {
-      return await this.#core.lookup(request, callOptions);
-    } catch (error) {
-      this.#core.reportError('langchain-lookup', error);
-      return undefined;
-    }
-  }
-
-  /**
-   * This call leads its key. With a shared store (Redis), it also takes the cross-process lease;
-   * when another process holds it, waits for that process's answer first.
-   */
-  async #lead(
-    request: CacheRequest,
-    key: string,
-    onEnd: (cleanup: () => void) => void,
-  ): Promise<Generation[] | null> {
-    const coordinator = this.#core.cacheStore.coordinator;
-    if (!coordinator) return null;
-    const { namespace, exactKey } = this.#core.keys(request);
-    const leaseMs = this.#options.coalesceTimeoutMs;
-    try {
-      const release = await withTimeout(
-        coordinator.tryAcquire(namespace, exactKey, leaseMs),
-        coordinatorTimeoutMs,
-        'flight lease',
-      );
-      if (release) {
-        onEnd(() => {
-          release().catch((error: unknown) => this.#core.reportError('langchain-release', error));
-        });
-        return null;
-      }
-      await coordinator.waitForRelease(namespace, exactKey, leaseMs);
-    } catch (error) {
-      this.#core.reportError('langchain-lease', error);
-      return null;
-    }
-    const again = await this.#lookupCore(request, {
-      ...this.#options.callOptions,
-      semantic: false,
-    });
-    if (!again || again.kind === 'miss') return null;
-    this.#shared.pending.settle(key, again.value);
-    return decodeGenerations(again.value, hitInfo(again, true)) ?? null;
   }
 }
 
-const coalescedInfo: CacheInfo = { hit: 'miss', coalesced: true };
+function notCoalesced(found: LookupResult): LeadResult {
+  return found.kind === 'miss' ? { ...found, coalesced: false } : { ...found, coalesced: false };
+}

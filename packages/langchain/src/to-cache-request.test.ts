@@ -1,6 +1,6 @@
 import { getBufferString, HumanMessage } from '@langchain/core/messages';
 import { ChatOpenAI, type ChatOpenAIFields } from '@langchain/openai';
-import { canonicalJson, deriveCacheKeys } from '@semcache/core';
+import { canonicalJson, deriveCacheKeys } from '@semcache/core/internal';
 import { describe, expect, test } from 'vitest';
 import { mediaPlaceholder, toCacheRequest } from './to-cache-request.js';
 

@@ -9,23 +9,16 @@ import {
 } from '@langchain/core/messages';
 import { Runnable, type RunnableConfig } from '@langchain/core/runnables';
 import { concat } from '@langchain/core/utils/stream';
-import type {
-  CacheRequest,
-  ComputedResponse,
-  SemanticCache as CoreSemanticCache,
-  GetOrComputeResult,
-  JsonValue,
-} from '@semcache/core';
+import type { CacheRequest, SemanticCache as CoreSemanticCache, JsonValue } from '@semcache/core';
 import { SemcacheError } from '@semcache/core';
 import { toCacheCall } from './cache-call.js';
-import { type CacheInfo, hitInfo } from './cache-info.js';
+import { type CacheInfo, coalescedInfo, hitInfo, undecodableEntry } from './cache-info.js';
 import {
   type LangChainCacheOptions,
   type ResolvedOptions,
   resolveOptions,
 } from './cache-options.js';
 import { decodeGenerations, encodeGenerations } from './generation-codec.js';
-import { LiveStream } from './live-stream.js';
 import { isKeyableModel, llmKeyOf } from './llm-key-of.js';
 import { copyChunk, replayChunks, toChatGeneration } from './message-chunks.js';
 
@@ -35,13 +28,6 @@ export type WithSemanticCacheOptions = LangChainCacheOptions;
 /** A chat model, or a chat model with bound tools or options (`bindTools`, `withConfig`). */
 export type CacheableChatModel<CallOptions extends RunnableConfig = BaseChatModelCallOptions> =
   Runnable<BaseLanguageModelInput, AIMessageChunk, CallOptions>;
-
-type StreamResult = { stored: boolean };
-
-interface Prepared {
-  request: CacheRequest;
-  key: string;
-}
 
 /**
  * A chat model wrapped by {@link withSemanticCache}: `invoke()`, `batch()` and `stream()` all go
@@ -57,24 +43,12 @@ export class SemanticCacheRunnable<
   readonly #core: CoreSemanticCache;
   readonly #input: LangChainCacheOptions;
   readonly #options: ResolvedOptions;
-  readonly #streams: Map<string, LiveStream<AIMessageChunk, StreamResult>>;
 
   /**
    * @throws {SemcacheError} `INVALID_OPTIONS` when `model` is not a chat model (or a binding of
    *   one) or an option is invalid.
    */
-  constructor(model: CacheableChatModel<CallOptions>, options: WithSemanticCacheOptions);
-  /** @internal Shares live streams with the instance it was derived from. */
-  constructor(
-    model: CacheableChatModel<CallOptions>,
-    options: WithSemanticCacheOptions,
-    streams: Map<string, LiveStream<AIMessageChunk, StreamResult>>,
-  );
-  constructor(
-    model: CacheableChatModel<CallOptions>,
-    options: WithSemanticCacheOptions,
-    streams?: Map<string, LiveStream<AIMessageChunk, StreamResult>>,
-  ) {
+  constructor(model: CacheableChatModel<CallOptions>, options: WithSemanticCacheOptions) {
     super();
     if (!isKeyableModel(model)) {
       throw new SemcacheError(
@@ -86,7 +60,6 @@ export class SemanticCacheRunnable<
     this.#model = model;
     this.#core = options.cache;
     this.#input = options;
-    this.#streams = streams ?? new Map();
   }
 
   /** The wrapped model. */
@@ -117,7 +90,7 @@ export class SemanticCacheRunnable<
         'The wrapped model has no bindTools(); bind tools before wrapping it.',
       );
     }
-    return new SemanticCacheRunnable(bindable.bindTools(tools, kwargs), this.#input, this.#streams);
+    return new SemanticCacheRunnable(bindable.bindTools(tools, kwargs), this.#input);
   }
 
   /**
@@ -128,38 +101,30 @@ export class SemanticCacheRunnable<
     input: BaseLanguageModelInput,
     options?: Partial<CallOptions>,
   ): Promise<AIMessageChunk> {
-    const prepared = this.#prepare(input, options);
-    if (!prepared) return this.#model.invoke(input, options);
+    const request = this.#prepare(input, options);
+    if (!request) return this.#model.invoke(input, options);
     let live: AIMessageChunk | undefined;
     const compute = async () => {
       live = await this.#model.invoke(input, options);
-      const encoded = encodeGenerations([toChatGeneration(live)], prepared.request.model.id);
+      const encoded = encodeGenerations([toChatGeneration(live)], request.model.id);
       return encoded ?? { value: null, storable: false };
     };
-    const result = this.#options.coalesce
-      ? await this.#core.getOrCompute(prepared.request, compute, this.#options.callOptions)
-      : await this.#lookupThenCompute(prepared.request, compute);
+    const signal = (options as RunnableConfig | undefined)?.signal;
+    const result = await this.#core.getOrCompute(request, compute, {
+      ...this.#options.callOptions,
+      coalesce: this.#options.coalesce,
+      ...(signal ? { signal } : {}),
+    });
     if (result.kind === 'miss' && !result.coalesced && live) {
       return annotate(live, { hit: 'miss', stored: result.stored });
     }
     const info: CacheInfo =
-      result.kind === 'miss' ? { hit: 'miss', coalesced: true } : hitInfo(result, result.coalesced);
-    const message = decodeGenerations(result.value, info)?.[0];
+      result.kind === 'miss' ? { ...coalescedInfo } : hitInfo(result, result.coalesced);
+    const message = decodeGenerations(result.value, info, { fresh: true })?.[0];
     if (message && 'message' in message) return message.message as AIMessageChunk;
-    // Only when the answer could not be written as JSON: go to the model like no cache would.
+    if (result.value !== null) this.#core.reportError('decode', undecodableEntry());
+    // The answer could not be written as JSON or read back: go to the model like no cache would.
     return this.#model.invoke(input, options);
-  }
-
-  /** `getOrCompute` without de-duplication, for `coalesce: false`. */
-  async #lookupThenCompute(
-    request: CacheRequest,
-    compute: () => Promise<ComputedResponse>,
-  ): Promise<GetOrComputeResult> {
-    const found = await this.#core.lookup(request, this.#options.callOptions);
-    if (found.kind !== 'miss') return { ...found, coalesced: false };
-    const response = await compute();
-    const stored = await this.#core.store(request, response, this.#options.callOptions);
-    return { kind: 'miss', value: response.value, reason: found.reason, coalesced: false, stored };
   }
 
   /**
@@ -171,95 +136,57 @@ export class SemanticCacheRunnable<
     input: BaseLanguageModelInput,
     options?: Partial<CallOptions>,
   ): AsyncGenerator<AIMessageChunk> {
-    const prepared = this.#prepare(input, options);
-    if (!prepared) {
+    const request = this.#prepare(input, options);
+    if (!request) {
       yield* await this.#model.stream(input, options);
       return;
     }
-    const { request, key } = prepared;
-    const callOptions = this.#options.callOptions;
-    let found: Awaited<ReturnType<CoreSemanticCache['lookup']>> | undefined;
-    try {
-      found = await this.#core.lookup(request, callOptions);
-    } catch (error) {
-      this.#core.reportError('langchain-lookup', error);
-    }
-    if (found && found.kind !== 'miss') {
-      const info = hitInfo(found);
-      const generation = decodeGenerations(found.value, info, { fresh: true })?.[0];
-      if (generation && 'message' in generation) {
-        const message = generation.message as BaseMessage;
-        for (const chunk of replayChunks(message, { semcache: info })) yield chunk;
-        return;
-      }
-    }
-    const running = this.#options.coalesce ? this.#streams.get(key) : undefined;
-    const stream = running ?? this.#startStream(input, options, request, key);
     const signal = (options as RunnableConfig | undefined)?.signal;
-    for await (const chunk of stream.subscribe(signal)) {
-      yield (running ? copyChunk(chunk) : chunk) as AIMessageChunk;
-    }
-    const info: CacheInfo = running
-      ? { hit: 'miss', coalesced: true }
-      : { hit: 'miss', stored: stream.result?.stored ?? false };
-    yield annotate(new AIMessageChunk({ content: '' }), info);
-  }
-
-  #startStream(
-    input: BaseLanguageModelInput,
-    options: Partial<CallOptions> | undefined,
-    request: CacheRequest,
-    key: string,
-  ): LiveStream<AIMessageChunk, StreamResult> {
-    const controller = new AbortController();
-    const stream = new LiveStream<AIMessageChunk, StreamResult>(() => {
-      // Every reader left: stop the model call and let the next caller start a fresh one.
-      if (this.#streams.get(key) === stream) this.#streams.delete(key);
-      controller.abort();
-    });
-    if (this.#options.coalesce) this.#streams.set(key, stream);
-    // The model call belongs to every consumer: it stops when all of them left, not when the
-    // first caller's own signal or timeout fires (that caller just stops reading).
+    // The model call belongs to every reader: it stops when all of them left, not when the first
+    // caller's own signal or timeout fires (that caller just stops reading).
     const { signal: _signal, timeout: _timeout, ...rest } = (options ?? {}) as RunnableConfig;
-    const modelOptions = { ...rest, signal: controller.signal } as Partial<CallOptions>;
-    const run = async () => {
-      let aggregate: AIMessageChunk | undefined;
-      try {
-        const chunks = await this.#model.stream(input, modelOptions);
-        for await (const chunk of chunks) {
-          // Start from a copy: readers get the original chunks and may change them.
-          aggregate =
-            aggregate === undefined
-              ? (copyChunk(chunk) as AIMessageChunk)
-              : concat(aggregate, chunk);
-          stream.push(chunk);
-        }
-        let stored = false;
-        if (aggregate && !controller.signal.aborted) {
-          const encoded = encodeGenerations([toChatGeneration(aggregate)], request.model.id);
-          if (encoded) {
-            try {
-              stored = await this.#core.store(request, encoded, this.#options.callOptions);
-            } catch (error) {
-              this.#core.reportError('langchain-store', error);
-            }
-          }
-        }
-        stream.end({ stored });
-      } catch (error) {
-        stream.fail(error);
-      } finally {
-        if (this.#streams.get(key) === stream) this.#streams.delete(key);
-      }
+    const callOptions = {
+      ...this.#options.callOptions,
+      coalesce: this.#options.coalesce,
+      ...(signal ? { signal } : {}),
     };
-    void run();
-    return stream;
+    const found = await this.#core.getOrStream<AIMessageChunk, JsonValue>(
+      request,
+      {
+        start: async (abandoned) =>
+          this.#model.stream(input, { ...rest, signal: abandoned } as Partial<CallOptions>),
+        complete: (chunks) => {
+          if (chunks.length === 0) return undefined;
+          const aggregate = chunks.reduce((all, chunk) => concat(all, chunk));
+          return encodeGenerations([toChatGeneration(aggregate)], request.model.id);
+        },
+      },
+      callOptions,
+    );
+    if (found.kind === 'live') {
+      // Every reader gets its own copies: the recorded chunks stay as the model sent them.
+      for await (const chunk of found.parts) yield copyChunk(chunk) as AIMessageChunk;
+      const info: CacheInfo = found.coalesced
+        ? { ...coalescedInfo }
+        : { hit: 'miss', stored: await found.stored };
+      yield annotate(new AIMessageChunk({ content: '' }), info);
+      return;
+    }
+    const info = found.kind === 'miss' ? { ...coalescedInfo } : hitInfo(found);
+    const generation = decodeGenerations(found.value, info, { fresh: true })?.[0];
+    if (generation && 'message' in generation) {
+      for (const chunk of replayChunks(generation.message as BaseMessage, { semcache: info }))
+        yield chunk;
+      return;
+    }
+    this.#core.reportError('decode', undecodableEntry());
+    yield* await this.#model.stream(input, options);
   }
 
   #prepare(
     input: BaseLanguageModelInput,
     options: Partial<CallOptions> | undefined,
-  ): Prepared | undefined {
+  ): CacheRequest | undefined {
     try {
       const llmKey = llmKeyOf(this.#model, (options ?? {}) as Record<string, unknown>);
       if (llmKey === undefined) return undefined;

@@ -1,4 +1,4 @@
-import { hash32 } from '@semcache/core';
+import { hash32 } from '@semcache/core/internal';
 
 /**
  * A deterministic, L2-normalised embedding: the signed counts of the hashed character trigrams of

@@ -1,4 +1,4 @@
-import { canonicalJson, sha256Hex } from '@semcache/core';
+import { canonicalJson, sha256Hex } from '@semcache/core/internal';
 
 const shortHash = (text: string) => sha256Hex(text).slice(0, 8);
 

@@ -16,7 +16,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { cosineSimilarity, lexicalVector } from '@semcache/core';
+import { cosineSimilarity, lexicalVector } from '@semcache/core/internal';
 import { RedisStore } from '@semcache/redis';
 import { startRedisServer } from '@semcache/redis/testing';
 import type { Redis } from 'ioredis';

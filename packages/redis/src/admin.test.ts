@@ -1,9 +1,5 @@
-import {
-  type CacheRequest,
-  createSemanticCache,
-  isSemcacheError,
-  type SemanticCache,
-} from '@semcache/core';
+import { type CacheRequest, createSemanticCache, type SemanticCache } from '@semcache/core';
+import { isSemcacheError } from '@semcache/core/internal';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { clearEntries, collectStats, connectRedis, inspectEntry, redactUrl } from './admin.js';
@@ -57,7 +53,8 @@ beforeEach(async () => {
   await reader?.close();
   prefix = `admin${++run}:`;
   writer = new RedisStore({ client, prefix, recordStats: true });
-  reader = new RedisStore({ client, prefix });
+  // A replica of everything, so the test can watch deleted entries leave it.
+  reader = new RedisStore({ client, prefix, replica: 'full' });
   await Promise.all([writer.whenSynced(), reader.whenSynced()]);
   cache = createSemanticCache({ store: writer, storeTimeoutMs: 1000 });
   readerCache = createSemanticCache({ store: reader, storeTimeoutMs: 1000 });

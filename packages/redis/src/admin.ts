@@ -1,4 +1,5 @@
-import { type CacheEntry, decodeEntry, SemcacheError } from '@semcache/core';
+import { SemcacheError } from '@semcache/core';
+import { type CacheEntry, decodeEntry } from '@semcache/core/internal';
 import { Cluster, Redis } from 'ioredis';
 import { changeFields } from './change-feed.js';
 import { isIndexedValue, readHeader, readLabels, readPayload } from './entry-format.js';
@@ -122,7 +123,8 @@ export async function connectRedis(
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     connectTimeout: timeoutMs,
-    commandTimeout: 60_000,
+    // A frozen server (connection up, nothing answers) fails each command instead of hanging.
+    commandTimeout: Math.max(timeoutMs, 5000),
     retryStrategy: () => null,
     // A socket that failed to connect never emits "close"; don't keep the process up for it.
     disconnectTimeout: 100,
@@ -134,7 +136,8 @@ export async function connectRedis(
     cause ??= error;
   });
   try {
-    await single.connect();
+    // connectTimeout covers the TCP connect only; a frozen server never finishes the ready check.
+    await withDeadline(single.connect(), timeoutMs, shown);
   } catch (error) {
     if (single.status !== 'end') single.disconnect();
     throw unreachable(cause ?? error);
@@ -163,7 +166,7 @@ export async function connectRedis(
     cause ??= error;
   });
   try {
-    await cluster.connect();
+    await withDeadline(cluster.connect(), timeoutMs, shown);
   } catch (error) {
     cluster.disconnect();
     throw unreachable(cause ?? error);
@@ -417,4 +420,25 @@ async function unlinkEach(node: Redis, keys: string[]): Promise<number> {
 function describe(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   return message.replace(/\.$/, '');
+}
+
+/** Rejects when `promise` has not settled within `ms`, naming the server that did not answer. */
+function withDeadline<T>(promise: Promise<T>, ms: number, shown: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`no answer within ${ms} ms (is ${shown} frozen or overloaded?)`)),
+      ms,
+    );
+    timer.unref?.();
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
 }

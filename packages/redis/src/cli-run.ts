@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { isSemcacheError } from '@semcache/core';
+import { SemcacheError } from '@semcache/core';
 import {
   type AdminOptions,
   clearEntries,
@@ -140,7 +140,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     io.stderr.write(
-      `semcache: ${isSemcacheError(error) ? message : `${command} failed: ${message}`}\n`,
+      `semcache: ${SemcacheError.isInstance(error) ? message : `${command} failed: ${message}`}\n`,
     );
     return 1;
   } finally {

@@ -47,4 +47,24 @@ describe('the semcache bin', () => {
       /^semcache: cannot connect to Redis at redis:\/\/127\.0\.0\.1:1: [^\n]+\n$/,
     );
   }, 15_000);
+
+  test('a frozen Redis (SIGSTOP): gives up within the bound with one line naming the URL, exit 1', async () => {
+    const frozen = await startRedisServer({ useEnvUrl: false });
+    frozen.pause();
+    try {
+      const started = performance.now();
+      const result = await semcache(['stats', '--url', frozen.url]);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(
+        new RegExp(
+          `^semcache: cannot connect to Redis at ${frozen.url.replaceAll('/', '\\/')}: no answer within 3000 ms[^\\n]*\\n$`,
+        ),
+      );
+      // The documented bound is 3 s; the rest is the process starting and exiting.
+      expect(performance.now() - started).toBeLessThan(15_000);
+    } finally {
+      frozen.resume();
+      await frozen.stop();
+    }
+  }, 30_000);
 });

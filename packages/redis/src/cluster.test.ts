@@ -1,9 +1,5 @@
-import {
-  type CacheRequest,
-  createSemanticCache,
-  lexicalVector,
-  type SemcacheError,
-} from '@semcache/core';
+import { type CacheRequest, createSemanticCache, type SemcacheError } from '@semcache/core';
+import { lexicalVector } from '@semcache/core/internal';
 import type { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { clearEntries, collectStats, connectRedis, inspectEntry } from './admin.js';
@@ -81,11 +77,28 @@ describe('RedisStore on a Redis Cluster', () => {
     await until(async () => (await storeB.search('default', query))[0]?.key === 'key-5');
   });
 
-  test('a store started later loads the index by scanning every master', async () => {
-    const late = new RedisStore({ client: clientB, coordinator: false });
+  test("replica 'full': a store started later loads the index by scanning every master", async () => {
+    const late = new RedisStore({ client: clientB, coordinator: false, replica: 'full' });
     try {
       await late.whenSynced();
       expect(late.indexStats().entries).toBeGreaterThanOrEqual(30);
+    } finally {
+      await late.close();
+    }
+  });
+
+  test("replica 'on-demand': a store started later finds old entries on its first search, loading only that partition", async () => {
+    const late = new RedisStore({ client: clientB, coordinator: false });
+    try {
+      expect(late.indexStats().entries).toBe(0);
+      const query = {
+        partition: 'p',
+        vector: lexicalVector('cluster question number 5 about topic 35', 256),
+        minSimilarity: 0.9,
+        limit: 2,
+      };
+      expect((await late.search('default', query))[0]?.key).toBe('key-5');
+      expect(late.indexStats()).toMatchObject({ partitionLoads: 1, partitions: 1 });
     } finally {
       await late.close();
     }

@@ -1,4 +1,4 @@
-import { isSemcacheError } from '@semcache/core';
+import { isSemcacheError } from '@semcache/core/internal';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { CommandGate } from './command-gate.js';
 import { type RedisServer, startRedisServer } from './testing.js';

@@ -1,4 +1,4 @@
-import { cosineSimilarity, lexicalVector } from '@semcache/core';
+import { cosineSimilarity, lexicalVector } from '@semcache/core/internal';
 import { describe, expect, test } from 'vitest';
 import {
   corruptPayloadPrefix,

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { type FlightCoordinator, withTimeout } from '@semcache/core';
+import type { FlightCoordinator } from '@semcache/core';
+import { withTimeout } from '@semcache/core/internal';
 import type { CommandGate } from './command-gate.js';
 import type { Generations } from './generations.js';
 import type { KeyLayout } from './key-layout.js';

@@ -1,13 +1,16 @@
-import { lexicalVector } from '@semcache/core';
+import { lexicalVector } from '@semcache/core/internal';
 import { describe, expect, test } from 'vitest';
+import { encodeHeader, partitionDigest } from './entry-format.js';
 import { IndexReplica } from './index-replica.js';
+import { PackedPartition } from './packed-partition.js';
+import { encodePartitionRecord } from './partition-list.js';
 
 const v = (text: string) => lexicalVector(text, 128);
 const query = { minSimilarity: 0.5, limit: 4 };
 
 function replica(maxEntries = 1000) {
   let now = 10_000;
-  const r = new IndexReplica({ maxEntries, now: () => now });
+  const r = new IndexReplica({ mode: 'full', maxEntries, now: () => now });
   return { r, advance: (ms: number) => (now += ms), now: () => now };
 }
 
@@ -23,7 +26,7 @@ describe('IndexReplica', () => {
     ]);
     expect(r.search('ns', 2, 'p', v('reset my password'), query)).toEqual([]);
     expect(r.search('other', 1, 'p', v('reset my password'), query)).toEqual([]);
-    expect(r.stats()).toEqual({ entries: 3, partitions: 2, namespaces: 1 });
+    expect(r.stats()).toEqual({ entries: 3, partitions: 2, namespaces: 1, partitionsBuilding: 0 });
   });
 
   test('never returns an expired entry, and the sweep drops it', () => {
@@ -80,4 +83,83 @@ describe('IndexReplica', () => {
     r.add('ns', 1, 'a', 'p', v('text'), now() + 60_000);
     expect(r.search('ns', 1, 'p', lexicalVector('text', 64), query)).toEqual([]);
   });
+
+  test('on demand: nothing is held until a partition is loaded; changes during the load are applied after it', async () => {
+    let now = 10_000;
+    const r = new IndexReplica({ mode: 'on-demand', maxEntries: 1000, now: () => now });
+    r.add('ns', 1, 'early', 'p', v('reset my password'), now + 60_000);
+    expect(r.size).toBe(0);
+    expect(r.isLoaded('ns', 1, 'p', true)).toBe(false);
+    r.beginLoad('ns', 1, 'p');
+    r.add('ns', 1, 'during', 'p', v('reset my password now'), now + 60_000);
+    r.remove('ns', 'gone');
+    r.finishLoad(
+      'ns',
+      1,
+      'p',
+      packedOf(
+        [
+          ['loaded', 'reset my password'],
+          ['gone', 'reset my password today'],
+        ],
+        now,
+      ),
+    );
+    expect(r.isLoaded('ns', 1, 'p', false)).toBe(true);
+    const ids = r
+      .search('ns', 1, 'p', v('reset my password'), { minSimilarity: 0.5, limit: 5 })
+      .map((m) => m.id);
+    expect(ids).toContain('loaded');
+    expect(ids).toContain('during');
+    expect(ids).not.toContain('gone');
+    // Converting the loaded records into the index changes no result.
+    while (!r.buildTables(1)) {
+      // keep building
+    }
+    const after = r
+      .search('ns', 1, 'p', v('reset my password'), { minSimilarity: 0.5, limit: 5 })
+      .map((m) => m.id);
+    expect(after.sort()).toEqual(ids.sort());
+    expect(r.size).toBe(2);
+    now += 120_000;
+    expect(
+      r.search('ns', 1, 'p', v('reset my password'), { minSimilarity: 0.5, limit: 5 }),
+    ).toEqual([]);
+  });
+
+  test('on demand: past maxEntries the least recently searched partitions go whole', () => {
+    const now = 10_000;
+    const r = new IndexReplica({ mode: 'on-demand', maxEntries: 3, now: () => now });
+    for (const partition of ['a', 'b']) {
+      r.beginLoad('ns', 1, partition);
+      r.finishLoad(
+        'ns',
+        1,
+        partition,
+        packedOf(
+          [
+            [`${partition}1`, `text ${partition} one`],
+            [`${partition}2`, `text ${partition} two`],
+          ],
+          now,
+        ),
+      );
+    }
+    expect(r.isLoaded('ns', 1, 'a', false)).toBe(false);
+    expect(r.isLoaded('ns', 1, 'b', false)).toBe(true);
+    expect(r.size).toBe(2);
+  });
 });
+
+function packedOf(records: [string, string][], now: number): PackedPartition {
+  const partition = partitionDigest('p');
+  const page = Buffer.concat(
+    records.map(([key, text]) =>
+      encodePartitionRecord(
+        key,
+        encodeHeader({ expiresAt: now + 60_000, index: { partition, vector: v(text) } }, 'int8'),
+      ),
+    ),
+  );
+  return PackedPartition.parse([page], now);
+}

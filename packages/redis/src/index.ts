@@ -6,7 +6,7 @@ export type {
   ScanProgress,
   StoreStats,
 } from './admin.js';
-export { clearEntries, collectStats, connectRedis, inspectEntry, redactUrl } from './admin.js';
+export { clearEntries, collectStats, connectRedis, inspectEntry } from './admin.js';
 export type { VectorEncoding } from './entry-format.js';
 export type { RedisClient } from './redis-client.js';
 export type { RedisIndexStats, RedisStoreOptions } from './redis-store.js';

@@ -5,6 +5,7 @@
  * |---|---|---|
  * | `<prefix><ns>:gen` | string | current generation of namespace `ns` (bumped to clear it) |
  * | `<prefix><ns>:<gen>:e:{<key>}` | string, PX | one entry (see `entry-format.ts`) |
+ * | `<prefix><ns>:<gen>:p:{<digest>}` | list, PX | the vectors of one partition, newest last (on-demand loads) |
  * | `<prefix><ns>:l:{<key>}` | string, PX | single-flight lease of `key` |
  * | `<prefix><ns>:stats` | hash | hit counters, only with `recordStats` |
  * | `<prefix>!changes` | stream | index changes read by every process |
@@ -18,6 +19,8 @@ export interface KeyLayout {
   readonly prefix: string;
   generation(namespace: string): string;
   entry(namespace: string, generation: number, key: string): string;
+  /** The list of a partition's vectors (`digest` = `partitionDigest`) at one generation. */
+  partition(namespace: string, generation: number, digest: string): string;
   lease(namespace: string, key: string): string;
   stats(namespace: string): string;
   readonly changes: string;
@@ -53,6 +56,8 @@ export function keyLayout(prefix = 'semcache:'): KeyLayout {
     generation: (namespace) => `${prefix}${encodeNamespace(namespace)}:gen`,
     entry: (namespace, generation, key) =>
       `${prefix}${encodeNamespace(namespace)}:${generation.toString(36)}:e:{${key}}`,
+    partition: (namespace, generation, digest) =>
+      `${prefix}${encodeNamespace(namespace)}:${generation.toString(36)}:p:{${digest}}`,
     lease: (namespace, key) => `${prefix}${encodeNamespace(namespace)}:l:{${key}}`,
     stats: (namespace) => `${prefix}${encodeNamespace(namespace)}:stats`,
     changes: `${prefix}!changes`,

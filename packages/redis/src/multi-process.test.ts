@@ -1,16 +1,14 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { type CacheRequest, createSemanticCache, lexicalEmbedder } from '@semcache/core';
 import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { RedisStore } from './redis-store.js';
-import { type RedisServer, startRedisServer } from './testing.js';
+import { type NodeWorker, type RedisServer, startNodeWorker, startRedisServer } from './testing.js';
 
-// Workers run the TypeScript sources with plain node: type stripping plus a resolve hook for
-// the `.js` specifiers (scripts/source-hooks.mjs) and the workspace's source condition. No
-// build step, and they run exactly the code the other tests run.
+// Workers run the TypeScript sources with plain node (startNodeWorker with `sources`): no build
+// step, and they run exactly the code the other tests run.
 const worker = fileURLToPath(new URL('../test-fixtures/cache-worker.ts', import.meta.url));
-const hooks = fileURLToPath(new URL('../scripts/source-hooks.mjs', import.meta.url));
 
 let server: RedisServer;
 let client: Redis;
@@ -32,61 +30,12 @@ afterAll(async () => {
   await server.stop();
 });
 
-interface Worker {
-  child: ChildProcess;
-  /** Resolves with the first stdout line starting with `prefix`. */
-  line(prefix: string): Promise<string>;
-  exited: Promise<number | null>;
-}
-
-function startWorker(task: Record<string, unknown>): Worker {
-  const child = spawn(
-    process.execPath,
-    [
-      '--conditions=@semcache/source',
-      '--import',
-      hooks,
-      worker,
-      JSON.stringify({ url: server.url, ...task }),
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  children.add(child);
-  let stdout = '';
-  let stderr = '';
-  const listeners = new Set<() => void>();
-  child.stdout?.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString();
-    for (const listener of listeners) listener();
+function startWorker(task: Record<string, unknown>): NodeWorker {
+  const started = startNodeWorker(worker, [JSON.stringify({ url: server.url, ...task })], {
+    sources: true,
   });
-  child.stderr?.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  const exited = new Promise<number | null>((resolve) =>
-    child.once('exit', (code) => resolve(code)),
-  );
-  return {
-    child,
-    exited,
-    line: (prefix) =>
-      new Promise((resolve, reject) => {
-        const check = () => {
-          const found = stdout.split('\n').find((line) => line.startsWith(prefix));
-          if (found !== undefined) {
-            listeners.delete(check);
-            resolve(found.slice(prefix.length).trim());
-          }
-        };
-        listeners.add(check);
-        check();
-        void exited.then((code) => {
-          check();
-          reject(
-            new Error(`worker exited (${String(code)}) without "${prefix}": ${stderr.slice(-500)}`),
-          );
-        });
-      }),
-  };
+  children.add(started.child);
+  return started;
 }
 
 function request(text: string): CacheRequest {
@@ -122,28 +71,34 @@ describe('several processes on one Redis', () => {
     }
   }, 20_000);
 
-  test('a process started later loads existing entries from Redis', async () => {
-    const prefix = `mp${++counter}:`;
-    const a = startWorker({
-      prefix,
-      mode: 'store',
-      text: 'Which plans include SSO?',
-      value: 'Enterprise',
-    });
-    expect(await a.exited).toBe(0);
-    const store = new RedisStore({ client, prefix });
-    try {
-      await store.whenSynced();
-      expect(store.indexStats().entries).toBe(1);
-      const cache = createSemanticCache({ store, storeTimeoutMs: 1000 });
-      expect(await cache.lookup(request('which plans include sso'))).toMatchObject({
-        kind: 'semantic',
+  test.each(['on-demand', 'full'] as const)(
+    "replica '%s': a process started later finds existing entries semantically",
+    async (replica) => {
+      const prefix = `mp${++counter}:`;
+      const a = startWorker({
+        prefix,
+        mode: 'store',
+        text: 'Which plans include SSO?',
         value: 'Enterprise',
       });
-    } finally {
-      await store.close();
-    }
-  }, 20_000);
+      expect(await a.exited).toBe(0);
+      const store = new RedisStore({ client, prefix, replica });
+      try {
+        await store.whenSynced();
+        // Full: everything is loaded at start; on demand: nothing until a partition is searched.
+        expect(store.indexStats().entries).toBe(replica === 'full' ? 1 : 0);
+        const cache = createSemanticCache({ store, storeTimeoutMs: 1000 });
+        expect(await cache.lookup(request('which plans include sso'))).toMatchObject({
+          kind: 'semantic',
+          value: 'Enterprise',
+        });
+        expect(store.indexStats().entries).toBe(1);
+      } finally {
+        await store.close();
+      }
+    },
+    20_000,
+  );
 
   test('4 processes × 50 concurrent identical calls compute once', async () => {
     const prefix = `mp${++counter}:`;

@@ -1,9 +1,5 @@
-import {
-  createSemanticCache,
-  isSemcacheError,
-  lexicalVector,
-  type SemcacheError,
-} from '@semcache/core';
+import { createSemanticCache, type SemcacheError } from '@semcache/core';
+import { isSemcacheError, lexicalVector } from '@semcache/core/internal';
 import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { RedisStore, type RedisStoreOptions } from './redis-store.js';
@@ -61,10 +57,15 @@ describe('RedisStore as a CacheStore', () => {
     await store.set('default', {
       key: 'short',
       payload: 'x',
-      ttlMs: 50,
+      // Long enough that a busy machine still reads it first; PX is checked on the key itself.
+      ttlMs: 2_000,
       index: { partition: 'p', vector: vectorOf('short lived') },
     });
     expect(await store.get('default', 'short')).toBe('x');
+    const [entryKey] = await client.keys('*:e:{short}');
+    const remainingMs = await client.pttl(entryKey as string);
+    expect(remainingMs).toBeGreaterThan(0);
+    expect(remainingMs).toBeLessThanOrEqual(2_000);
     await waitFor(async () => (await store.get('default', 'short')) === undefined);
     const found = await store.search('default', {
       partition: 'p',

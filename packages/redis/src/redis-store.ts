@@ -6,15 +6,9 @@ import {
   type StoreMatch,
   type StoreRecord,
   type StoreSearch,
-  type VectorIndexOptions,
 } from '@semcache/core';
-import {
-  ChangeFeed,
-  type ChangeRecord,
-  changeFields,
-  missedRecords,
-  streamInfoField,
-} from './change-feed.js';
+import { rejectUnknown, type VectorIndexOptions } from '@semcache/core/internal';
+import { ChangeFeed, type ChangeRecord, changeFields } from './change-feed.js';
 import { CommandGate } from './command-gate.js';
 import {
   encodeEntry,
@@ -26,15 +20,11 @@ import {
 } from './entry-format.js';
 import { RedisFlightCoordinator } from './flight-coordinator.js';
 import { Generations } from './generations.js';
-import { IndexReplica, type IndexReplicaStats } from './index-replica.js';
+import { IndexReplica, type IndexReplicaStats, type ReplicaMode } from './index-replica.js';
+import { IndexSync } from './index-sync.js';
 import { type KeyLayout, keyLayout } from './key-layout.js';
-import {
-  duplicateConnection,
-  isCluster,
-  type RedisClient,
-  scanKeys,
-  waitForReady,
-} from './redis-client.js';
+import { appendPartitionRecord, encodePartitionRecord, readPartition } from './partition-list.js';
+import { duplicateConnection, isCluster, type RedisClient } from './redis-client.js';
 
 /**
  * Options of {@link RedisStore}. Only `client` is required; the defaults are listed here and
@@ -46,7 +36,10 @@ import {
  * | `compressAboveBytes` | `1024` (payloads above are deflated when that makes them smaller) |
  * | `vectorEncoding` | `'int8'` (1 byte per dimension plus a scale; `'float32'` keeps 4) |
  * | `index` | core `VectorIndex` defaults, except `bitsPerBand: 16` (see the README's measurements) |
+ * | `replica` | `'on-demand'` (load each partition on its first search; `'full'` also loads every entry at start) |
  * | `maxIndexedEntries` | `1_000_000` entries in this process's replica of the index |
+ * | `maxPartitionEntries` | `100_000` newest vectors kept per partition for on-demand loads |
+ * | `connectWaitMs` | `1000` (how long calls wait for the client's first connection) |
  * | `changeStreamMaxLength` | `10_000` records kept in the change stream (approximate trim) |
  * | `generationRefreshMs` | `1000` |
  * | `maxPendingCommands` | `10_000` |
@@ -71,8 +64,30 @@ export interface RedisStoreOptions {
   vectorEncoding?: VectorEncoding;
   /** Options of each partition's in-process `VectorIndex`. */
   index?: Omit<VectorIndexOptions, 'dimensions'>;
-  /** Entries held in this process's replica of the index; the oldest-added go first past it. */
+  /**
+   * What this process holds of the shared semantic index. `'on-demand'`: a partition (one model,
+   * parameters and conversation context) is loaded from Redis the first time this process
+   * searches it — a new process's first semantic lookup is answered without loading anything
+   * else — and kept current from the change stream. `'full'`: also loads every entry at start (a
+   * background SCAN), so a long-lived process never pays a partition load on a lookup.
+   */
+  replica?: ReplicaMode;
+  /**
+   * Entries held in this process's replica of the index; past it the least recently searched
+   * partitions go (`'full'`: the oldest-added entries).
+   */
   maxIndexedEntries?: number;
+  /**
+   * Newest vectors kept in each partition's list in Redis (what an on-demand load reads); older
+   * ones are still found by processes that loaded the partition before, and by `'full'` loads.
+   */
+  maxPartitionEntries?: number;
+  /**
+   * How long store calls wait for the client's *first* connection (a new process, a cold start),
+   * in milliseconds, counted from the store's creation: long enough for TLS to a managed Redis.
+   * Past it, or after a connection was lost later, calls fail at once and go to the model.
+   */
+  connectWaitMs?: number;
   /** Approximate length the change stream is trimmed to. */
   changeStreamMaxLength?: number;
   /** How often cached namespace generations are re-read (they also arrive on the change stream). */
@@ -97,20 +112,22 @@ export interface RedisStoreOptions {
 
 /** State of the in-process replica of the shared index, from {@link RedisStore.indexStats}. */
 export interface RedisIndexStats extends IndexReplicaStats {
-  /** True once the first full sync from Redis finished. */
+  mode: ReplicaMode;
+  /** True once the first sync finished (stream positioned; `'full'`: every entry loaded). */
   synced: boolean;
-  /** True while a full sync runs. */
+  /** True while a sync runs. */
   syncing: boolean;
-  /** Full syncs run (the first, after reconnects, after missed stream records). */
+  /** Syncs run (the first, after a server restart or failover, after missed stream records). */
   syncs: number;
+  /** Partitions loaded on demand so far. */
+  partitionLoads: number;
   /** Id of the last change-stream record read. */
   streamPosition: string;
 }
 
-/** Bytes read per entry when syncing the index: enough for the header of a 1536-dimension int8 vector. */
-const headerReadBytes = 2048;
-const syncBatchKeys = 250;
 const streamBlockMs = 1000;
+/** CPU per slice spent building LSH tables of large partitions in the background. */
+const tableSliceMs = 4;
 
 /**
  * A {@link CacheStore} on Redis through ioredis, shared by every process that uses the same
@@ -142,22 +159,22 @@ export class RedisStore implements CacheStore {
   readonly #gate: CommandGate;
   readonly #generations: Generations;
   readonly #replica: IndexReplica;
+  readonly #mode: ReplicaMode;
   readonly #feed: ChangeFeed;
+  readonly #sync: IndexSync;
   readonly #encoding: { compressAboveBytes: number; vectorEncoding: VectorEncoding };
   readonly #streamMaxLength: number;
+  readonly #maxPartitionEntries: number;
   readonly #recordStats: boolean;
   readonly #onError: (error: SemcacheError) => void;
   readonly #now: () => number;
   readonly #timers: ReturnType<typeof setInterval>[] = [];
   readonly #digests = new Map<string, string>();
-  readonly #onClientReady = () => void this.#reconnected();
-  /** `run_id` of the standalone server the replica was loaded from. */
-  #serverRunId: string | undefined;
-  #sync: Promise<void> | undefined;
-  #syncAgain = false;
-  #syncs = 0;
-  #synced = false;
-  #syncedWaiters: (() => void)[] = [];
+  /** Partition loads in flight, by `namespace \0 generation \0 partition`. */
+  readonly #loads = new Map<string, Promise<void>>();
+  readonly #onClientReady = () => void this.#sync.reconnected();
+  #partitionLoads = 0;
+  #building: Promise<void> | undefined;
   #closed = false;
 
   constructor(options: RedisStoreOptions) {
@@ -168,6 +185,7 @@ export class RedisStore implements CacheStore {
         'RedisStore: pass an ioredis client, e.g. new RedisStore({ client: new Redis(process.env.REDIS_URL) }).',
       );
     }
+    rejectUnknown('RedisStore', options, storeOptionNames);
     const keyPrefix = isCluster(client)
       ? (client.options.keyPrefix ?? client.options.redisOptions?.keyPrefix)
       : client.options.keyPrefix;
@@ -180,9 +198,11 @@ export class RedisStore implements CacheStore {
     for (const [name, value, min] of [
       ['compressAboveBytes', options.compressAboveBytes, 0],
       ['maxIndexedEntries', options.maxIndexedEntries, 1],
+      ['maxPartitionEntries', options.maxPartitionEntries, 1],
       ['changeStreamMaxLength', options.changeStreamMaxLength, 1],
       ['generationRefreshMs', options.generationRefreshMs, 1],
       ['maxPendingCommands', options.maxPendingCommands, 1],
+      ['connectWaitMs', options.connectWaitMs, 0],
     ] as const) {
       if (value !== undefined && (!Number.isInteger(value) || value < min)) {
         throw new SemcacheError(
@@ -191,9 +211,21 @@ export class RedisStore implements CacheStore {
         );
       }
     }
+    const mode = options.replica ?? 'on-demand';
+    if (mode !== 'on-demand' && mode !== 'full') {
+      throw new SemcacheError(
+        'INVALID_OPTIONS',
+        `RedisStore: replica must be 'on-demand' or 'full', got ${JSON.stringify(mode)}.`,
+      );
+    }
+    this.#mode = mode;
     this.#client = client;
     this.#layout = keyLayout(options.prefix ?? 'semcache:');
-    this.#gate = new CommandGate(client, options.maxPendingCommands ?? 10_000);
+    this.#gate = new CommandGate(
+      client,
+      options.maxPendingCommands ?? 10_000,
+      options.connectWaitMs ?? 1000,
+    );
     this.#now = options.now ?? Date.now;
     this.#onError = options.onError ?? (() => {});
     this.#encoding = {
@@ -201,8 +233,10 @@ export class RedisStore implements CacheStore {
       vectorEncoding: options.vectorEncoding ?? 'int8',
     };
     this.#streamMaxLength = options.changeStreamMaxLength ?? 10_000;
+    this.#maxPartitionEntries = options.maxPartitionEntries ?? 100_000;
     this.#recordStats = options.recordStats ?? false;
     this.#replica = new IndexReplica({
+      mode,
       maxEntries: options.maxIndexedEntries ?? 1_000_000,
       now: this.#now,
       // Shared caches grow large: 16 bits per band keep lookups fast at 10^5–10^6 entries per
@@ -219,6 +253,15 @@ export class RedisStore implements CacheStore {
       onRecords: (records) => this.#apply(records),
       onError: (error) => this.#report('reading the change stream', error),
     });
+    this.#sync = new IndexSync({
+      client,
+      layout: this.#layout,
+      replica: this.#replica,
+      generations: this.#generations,
+      feed: this.#feed,
+      mode,
+      onError: (what, error) => this.#report(what, error),
+    });
     this.#coordinator =
       options.coordinator === false
         ? undefined
@@ -234,7 +277,7 @@ export class RedisStore implements CacheStore {
 
     client.on('ready', this.#onClientReady);
     if (client.status === 'wait') client.connect().catch(() => {});
-    if (client.status === 'ready') this.#scheduleSync();
+    if (client.status === 'ready') this.#sync.schedule();
 
     const every = (ms: number, task: () => void | Promise<void>) => {
       const timer = setInterval(() => {
@@ -249,13 +292,15 @@ export class RedisStore implements CacheStore {
     every(options.generationRefreshMs ?? 1000, () =>
       this.#gate.open ? this.#generations.refresh() : undefined,
     );
-    every(5000, async () => {
-      if (!this.#synced || this.#sync !== undefined || !this.#gate.open) return;
-      const info = await this.#gate.run('stream check', () =>
-        this.#client.call('XINFO', 'STREAM', this.#layout.changes).catch(() => undefined),
-      );
-      if (missedRecords(info, this.#feed.position)) this.#scheduleSync();
-    });
+    every(5000, () => (this.#gate.open ? this.#sync.check() : undefined));
+  }
+
+  /**
+   * While the client makes its first connection (a new process), a promise the cache waits on
+   * (at most `connectWaitMs`) before its first store call; `undefined` otherwise.
+   */
+  whenReady(): Promise<void> | undefined {
+    return this.#gate.whenReady();
   }
 
   async get(namespace: string, key: string): Promise<string | undefined> {
@@ -287,9 +332,23 @@ export class RedisStore implements CacheStore {
       this.#encoding,
     );
     const ttlMs = Math.max(1, Math.ceil(record.ttlMs));
-    await this.#gate.run('set', () => this.#client.set(redisKey, value, 'PX', ttlMs));
-    if (!index) return;
+    if (!index) {
+      await this.#gate.run('set', () => this.#client.set(redisKey, value, 'PX', ttlMs));
+      return;
+    }
     const header = encodeHeader({ expiresAt, index }, this.#encoding.vectorEncoding);
+    // The entry first, then its vector in the partition's list (what a new process loads).
+    await Promise.all([
+      this.#gate.run('set', () => this.#client.set(redisKey, value, 'PX', ttlMs)),
+      appendPartitionRecord(
+        this.#client,
+        this.#gate,
+        this.#layout.partition(namespace, generation, index.partition),
+        encodePartitionRecord(record.key, header),
+        this.#maxPartitionEntries,
+        ttlMs,
+      ),
+    ]);
     this.#applyAdd(namespace, generation, record.key, header);
     this.#publish({ op: 'add', namespace, generation, key: record.key, header });
   }
@@ -308,10 +367,14 @@ export class RedisStore implements CacheStore {
     const generation =
       this.#generations.known(namespace) ?? (await this.#generations.current(namespace));
     const partition = this.#digest(query.partition);
+    if (!this.#replica.isLoaded(namespace, generation, partition, this.#sync.complete)) {
+      await this.#loadPartition(namespace, generation, partition);
+    }
     const candidates = this.#replica.search(namespace, generation, partition, query.vector, {
       minSimilarity: query.minSimilarity,
       limit: query.limit,
     });
+    this.#buildTablesSoon();
     if (candidates.length === 0) {
       if (this.#recordStats) this.#count(namespace, 'searchMisses');
       return [];
@@ -345,22 +408,24 @@ export class RedisStore implements CacheStore {
   }
 
   /**
-   * Resolves once the replica of the index has been loaded from Redis (the first full sync), or
-   * when the store is closed. Searches before that only see entries stored since the store was
-   * created. It waits as long as Redis is unreachable: race it with a timer if you must not.
+   * Resolves once this process reads the change stream from a known position and, with
+   * `replica: 'full'`, has loaded every entry; or when the store is closed. Not needed for
+   * correctness: exact and semantic lookups work before it (a partition not loaded yet is read
+   * from Redis on its first search). It waits as long as Redis is unreachable.
    */
   whenSynced(): Promise<void> {
-    if (this.#synced || this.#closed) return Promise.resolve();
-    return new Promise((resolve) => this.#syncedWaiters.push(resolve));
+    return this.#sync.whenSynced();
   }
 
   /** Size and sync state of this process's replica of the index. */
   indexStats(): RedisIndexStats {
     return {
       ...this.#replica.stats(),
-      synced: this.#synced,
-      syncing: this.#sync !== undefined,
-      syncs: this.#syncs,
+      mode: this.#mode,
+      synced: this.#sync.synced,
+      syncing: this.#sync.syncing,
+      syncs: this.#sync.syncs,
+      partitionLoads: this.#partitionLoads,
       streamPosition: this.#feed.position,
     };
   }
@@ -373,10 +438,51 @@ export class RedisStore implements CacheStore {
     for (const timer of this.#timers) clearInterval(timer);
     this.#client.off('ready', this.#onClientReady);
     this.#coordinator?.close();
-    for (const resolve of this.#syncedWaiters.splice(0)) resolve();
+    await this.#sync.close();
     await this.#feed.stop();
-    await this.#sync?.catch(() => {});
+    await Promise.allSettled([...this.#loads.values()]);
+    await this.#building?.catch(() => {});
     this.#replica.clear();
+  }
+
+  /**
+   * Loads one partition's vectors from its list in Redis (once per process, however many
+   * callers ask), after the change stream is positioned so nothing written meanwhile is lost.
+   */
+  #loadPartition(namespace: string, generation: number, partition: string): Promise<void> {
+    const id = `${namespace}\u0000${generation}\u0000${partition}`;
+    let load = this.#loads.get(id);
+    if (!load) {
+      load = (async () => {
+        await this.#sync.positioned();
+        if (this.#closed) return;
+        this.#replica.beginLoad(namespace, generation, partition);
+        let packed: Awaited<ReturnType<typeof readPartition>> | undefined;
+        try {
+          packed = await readPartition(
+            this.#client,
+            this.#gate,
+            this.#layout.partition(namespace, generation, partition),
+            this.#now(),
+          );
+          this.#partitionLoads++;
+        } finally {
+          this.#replica.finishLoad(namespace, generation, partition, packed);
+        }
+      })().finally(() => this.#loads.delete(id));
+      this.#loads.set(id, load);
+    }
+    return load;
+  }
+
+  /** Builds the LSH tables of large partitions in the background, a few milliseconds at a time. */
+  #buildTablesSoon(): void {
+    if (this.#building || this.#closed) return;
+    this.#building = (async () => {
+      while (!this.#closed && !this.#replica.buildTables(tableSliceMs)) await yieldToEventLoop();
+    })().finally(() => {
+      this.#building = undefined;
+    });
   }
 
   #digest(partition: string): string {
@@ -455,130 +561,24 @@ export class RedisStore implements CacheStore {
       // A throwing error handler must not stop background work.
     }
   }
-
-  #scheduleSync(): void {
-    if (this.#closed) return;
-    if (this.#sync) {
-      this.#syncAgain = true;
-      return;
-    }
-    this.#sync = this.#runSync()
-      .catch((error: unknown) => {
-        this.#report('loading the index', error);
-        if (!this.#closed) setTimeout(() => this.#scheduleSync(), 1000).unref?.();
-      })
-      .finally(() => {
-        this.#sync = undefined;
-        if (this.#syncAgain) {
-          this.#syncAgain = false;
-          this.#scheduleSync();
-        }
-      });
-  }
-
-  /**
-   * Loads the replica from Redis: remembers the stream's last id, scans every entry (reading only
-   * its header), then reads the stream from that id, so nothing written meanwhile is missed.
-   */
-  /**
-   * After a reconnect to the same server whose stream still holds every record since our
-   * position, reading the stream on is enough. A restarted or failed-over server (new run_id),
-   * a trimmed stream or a Cluster means a full sync.
-   */
-  async #reconnected(): Promise<void> {
-    if (!this.#synced || this.#serverRunId === undefined || this.#closed)
-      return this.#scheduleSync();
-    try {
-      const [runId, info] = await Promise.all([
-        this.#runId(),
-        this.#client.call('XINFO', 'STREAM', this.#layout.changes).catch(() => undefined),
-      ]);
-      if (runId !== this.#serverRunId || missedRecords(info, this.#feed.position))
-        this.#scheduleSync();
-    } catch {
-      this.#scheduleSync();
-    }
-  }
-
-  async #runId(): Promise<string | undefined> {
-    if (isCluster(this.#client)) return undefined;
-    return /run_id:(\w+)/.exec(await this.#client.info('server'))?.[1];
-  }
-
-  async #runSync(): Promise<void> {
-    await waitForReady(this.#client, 60_000);
-    this.#serverRunId = await this.#runId();
-    const client = this.#client;
-    const info = await client
-      .call('XINFO', 'STREAM', this.#layout.changes)
-      .catch((error: unknown) => {
-        if (String((error as Error)?.message).includes('no such key')) return undefined;
-        throw error;
-      });
-    const tail = String(streamInfoField(info, 'last-generated-id') ?? '0-0');
-    this.#generations.forget();
-    this.#replica.clear();
-    this.#feed.start(tail);
-    this.#feed.moveTo(tail);
-    const generations = new Map<string, number | undefined>();
-    for await (const { node, keys } of scanKeys(client, this.#layout.allEntries, syncBatchKeys)) {
-      if (this.#closed) return;
-      const parsed = keys.map((key) => this.#layout.parseEntry(key));
-      for (const entry of parsed) {
-        if (entry && !generations.has(entry.namespace)) {
-          generations.set(entry.namespace, await this.#generations.peek(entry.namespace));
-          const generation = generations.get(entry.namespace);
-          if (generation !== undefined) this.#generations.observe(entry.namespace, generation);
-        }
-      }
-      const wanted = parsed.filter(
-        (entry): entry is NonNullable<typeof entry> =>
-          entry !== undefined && generations.get(entry.namespace) === entry.generation,
-      );
-      if (wanted.length === 0) continue;
-      const pipeline = node.pipeline();
-      for (const entry of wanted) {
-        pipeline.getrangeBuffer(
-          this.#layout.entry(entry.namespace, entry.generation, entry.key),
-          0,
-          headerReadBytes - 1,
-        );
-      }
-      const replies = (await pipeline.exec()) ?? [];
-      let sliceStarted = performance.now();
-      for (const [i, entry] of wanted.entries()) {
-        // Indexing costs CPU (~0.2 ms per entry): let requests through every few milliseconds.
-        if (performance.now() - sliceStarted > 4) {
-          await yieldToEventLoop();
-          if (this.#closed) return;
-          sliceStarted = performance.now();
-        }
-        const reply = replies[i];
-        let value = reply && !reply[0] ? (reply[1] as Buffer) : undefined;
-        if (value && value.length === headerReadBytes && readHeader(value).ok === false) {
-          value =
-            (await node.getBuffer(
-              this.#layout.entry(entry.namespace, entry.generation, entry.key),
-            )) ?? undefined;
-        }
-        if (!value) continue;
-        const read = readHeader(value);
-        if (!read.ok || !read.header.index) continue;
-        const { index, expiresAt } = read.header;
-        this.#replica.add(
-          entry.namespace,
-          entry.generation,
-          entry.key,
-          index.partition,
-          index.vector,
-          expiresAt,
-        );
-      }
-      // Adding to the index costs CPU; let requests through between batches.
-      await yieldToEventLoop();
-    }
-    this.#syncs++;
-    this.#synced = true;
-    for (const resolve of this.#syncedWaiters.splice(0)) resolve();
-  }
 }
+
+const storeOptionNames = [
+  'client',
+  'prefix',
+  'compressAboveBytes',
+  'vectorEncoding',
+  'index',
+  'replica',
+  'maxIndexedEntries',
+  'maxPartitionEntries',
+  'changeStreamMaxLength',
+  'generationRefreshMs',
+  'maxPendingCommands',
+  'connectWaitMs',
+  'coordinator',
+  'leaseTtlMs',
+  'recordStats',
+  'onError',
+  'now',
+];

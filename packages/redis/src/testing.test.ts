@@ -1,4 +1,4 @@
-import { isSemcacheError } from '@semcache/core';
+import { isSemcacheError } from '@semcache/core/internal';
 import { afterAll, describe, expect, test } from 'vitest';
 import { startRedisCluster, startRedisServer } from './testing.js';
 
@@ -44,6 +44,45 @@ describe('startRedisServer', () => {
       await server.stop();
     }
   });
+
+  test('monitor records every command of a busy server, across kill + restart, and never raises an error', async () => {
+    // ioredis's monitor() failed this way: the first monitored command arriving in the same read
+    // as MONITOR's OK became an unhandled "Command queue state error" (CI runs on a busy machine).
+    const server = await startRedisServer({ useEnvUrl: false });
+    const busy = server.client({ maxRetriesPerRequest: 1, retryStrategy: () => 20 });
+    let traffic = true;
+    let sent = 0;
+    const load = (async () => {
+      while (traffic) {
+        await Promise.all(
+          Array.from({ length: 50 }, () => busy.set(`busy-${sent++}`, 'v').catch(() => {})),
+        );
+      }
+    })();
+    try {
+      await busy.ping();
+      for (let round = 0; round < 10; round++) {
+        const monitor = await server.monitor();
+        await busy.set(`mark-${round}`, 'x');
+        await monitor.settle();
+        expect(monitor.commands).toContain(`set mark-${round} x`);
+        monitor.close();
+      }
+      const monitor = await server.monitor();
+      await server.kill();
+      await server.restart();
+      await waitUntil(() => busy.status === 'ready');
+      await busy.set('after-restart', 'caf\u00e9 "quoted"');
+      await monitor.settle();
+      expect(monitor.commands).toContain('set after-restart caf\u00e9 "quoted"');
+      expect(monitor.commands.some((command) => command.startsWith('set busy-'))).toBe(true);
+      monitor.close();
+    } finally {
+      traffic = false;
+      await load;
+      await server.stop();
+    }
+  }, 30_000);
 
   test('a missing redis-server is a one-line instruction', async () => {
     const path = process.env.PATH;

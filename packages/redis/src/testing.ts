@@ -1,9 +1,10 @@
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { type ChildProcess, type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { accessSync, constants as fsConstants } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { SemcacheError } from '@semcache/core';
 import { Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
 
@@ -39,8 +40,28 @@ export interface RedisServer {
   pause(): void;
   /** Undoes {@link pause} (SIGCONT). */
   resume(): void;
+  /**
+   * Starts recording every command the server receives (Redis `MONITOR`), on a raw connection of
+   * its own that follows the server across {@link kill} and {@link restart}. Use it instead of
+   * ioredis's `monitor()`, whose connection raises an unhandled "Command queue state error" when
+   * the first monitored command arrives in the same read as MONITOR's `OK` (a busy server).
+   */
+  monitor(): Promise<CommandMonitor>;
   /** Closes the clients made by {@link client} and stops the server (when owned). */
   stop(): Promise<void>;
+}
+
+/** The commands a Redis server received, from {@link RedisServer.monitor}. */
+export interface CommandMonitor {
+  /** Every command received so far, as its arguments joined by spaces (`set k v`), in order. */
+  readonly commands: readonly string[];
+  /**
+   * Resolves once every command the server executed before this call is in {@link commands}
+   * (MONITOR lines arrive asynchronously; this sends a marker and waits for it).
+   */
+  settle(timeoutMs?: number): Promise<void>;
+  /** Stops recording. */
+  close(): void;
 }
 
 /** A local Redis Cluster for tests, from {@link startRedisCluster}. */
@@ -98,6 +119,11 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
       restart: async () => notOwned('restart')(),
       pause: notOwned('pause'),
       resume: notOwned('resume'),
+      monitor: async () => {
+        const monitor = new RawMonitor(Number(parsed.port || 6379), () => {}, parsed.hostname);
+        await monitor.attach();
+        return monitor;
+      },
       stop: async () => closeClients(),
     };
   }
@@ -118,6 +144,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     }
   }
   const url = `redis://${host}:${port}`;
+  const monitors = new Set<RawMonitor>();
   return {
     url,
     host,
@@ -130,6 +157,14 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     restart: async () => {
       if (server) await server.stop('SIGKILL');
       server = await startProcess(command, port, args, startTimeoutMs);
+      // Monitors follow the server: they are recording again before restart resolves.
+      await Promise.all([...monitors].map((monitor) => monitor.attach()));
+    },
+    monitor: async () => {
+      const monitor = new RawMonitor(port, () => monitors.delete(monitor));
+      monitors.add(monitor);
+      await monitor.attach();
+      return monitor;
     },
     pause: () => server?.signal('SIGSTOP'),
     resume: () => server?.signal('SIGCONT'),
@@ -232,6 +267,141 @@ export async function startRedisCluster(
     await stop();
     throw error;
   }
+}
+
+/**
+ * MONITOR over a plain socket: `+OK`, then one simple-string line per command,
+ * `+<time> [<db> <client>] "arg" "arg"…`, arguments escaped as `sdscatrepr` does.
+ */
+class RawMonitor implements CommandMonitor {
+  readonly commands: string[] = [];
+  readonly #port: number;
+  readonly #host: string;
+  readonly #onClose: () => void;
+  readonly #markers = new Map<string, () => void>();
+  #socket: Socket | undefined;
+  #closed = false;
+
+  constructor(port: number, onClose: () => void, monitorHost = host) {
+    this.#port = port;
+    this.#host = monitorHost;
+    this.#onClose = onClose;
+  }
+
+  /** (Re)connects and resolves once the server acknowledged MONITOR. */
+  attach(timeoutMs = 10_000): Promise<void> {
+    this.#socket?.destroy();
+    if (this.#closed) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const socket = connect(this.#port, this.#host);
+      this.#socket = socket;
+      let buffer = '';
+      let acknowledged = false;
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(
+          new Error(`MONITOR on port ${this.#port} was not acknowledged within ${timeoutMs} ms`),
+        );
+      }, timeoutMs);
+      socket.setEncoding('latin1');
+      socket.on('error', () => {});
+      socket.on('close', () => clearTimeout(timer));
+      socket.on('connect', () => socket.write('MONITOR\r\n'));
+      socket.on('data', (chunk: string) => {
+        buffer += chunk;
+        let end = buffer.indexOf('\r\n');
+        while (end >= 0) {
+          const line = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          end = buffer.indexOf('\r\n');
+          if (!acknowledged) {
+            if (line !== '+OK') continue;
+            acknowledged = true;
+            clearTimeout(timer);
+            resolve();
+            continue;
+          }
+          this.#record(line);
+        }
+      });
+    });
+  }
+
+  async settle(timeoutMs = 10_000): Promise<void> {
+    const marker = `semcache-monitor-mark-${Math.random().toString(36).slice(2)}`;
+    const seen = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#markers.delete(marker);
+        reject(new Error(`MONITOR did not show the marker within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.#markers.set(marker, () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    const sender = connect(this.#port, this.#host);
+    sender.on('error', () => {});
+    sender.write(`PING ${marker}\r\n`);
+    try {
+      await seen;
+    } finally {
+      sender.destroy();
+    }
+  }
+
+  close(): void {
+    this.#closed = true;
+    this.#socket?.destroy();
+    this.#onClose();
+  }
+
+  #record(line: string): void {
+    const at = line.indexOf('"');
+    if (!line.startsWith('+') || at < 0) return;
+    const args = parseQuoted(line.slice(at));
+    const [name, first] = args;
+    if (name?.toLowerCase() === 'ping' && first !== undefined && this.#markers.has(first)) {
+      const done = this.#markers.get(first);
+      this.#markers.delete(first);
+      done?.();
+      return;
+    }
+    this.commands.push(args.join(' '));
+  }
+}
+
+/** Splits `"a" "b\"c" "\x00"` into its unescaped arguments (bytes as latin1, then UTF-8 decoded). */
+function parseQuoted(text: string): string[] {
+  const args: string[] = [];
+  let at = 0;
+  while (at < text.length) {
+    if (text[at] !== '"') {
+      at++;
+      continue;
+    }
+    at++;
+    let bytes = '';
+    while (at < text.length && text[at] !== '"') {
+      const char = text[at] as string;
+      if (char === '\\' && at + 1 < text.length) {
+        const next = text[at + 1] as string;
+        if (next === 'x' && /^[0-9a-fA-F]{2}$/.test(text.slice(at + 2, at + 4))) {
+          bytes += String.fromCharCode(Number.parseInt(text.slice(at + 2, at + 4), 16));
+          at += 4;
+          continue;
+        }
+        const escapes: Record<string, string> = { n: '\n', r: '\r', t: '\t', a: '\x07', b: '\b' };
+        bytes += escapes[next] ?? next;
+        at += 2;
+        continue;
+      }
+      bytes += char;
+      at++;
+    }
+    at++;
+    args.push(Buffer.from(bytes, 'latin1').toString('utf8'));
+  }
+  return args;
 }
 
 interface ServerProcess {
@@ -395,4 +565,85 @@ async function freeClusterPort(): Promise<number> {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** A child `node` process started by {@link startNodeWorker}. */
+export interface NodeWorker {
+  readonly child: ChildProcess;
+  /** Resolves with the rest of the first stdout line that starts with `prefix` (rejects if it exits first). */
+  line(prefix: string): Promise<string>;
+  /** Everything the process wrote to stderr so far. */
+  stderr(): string;
+  /** Resolves with the exit code. */
+  readonly exited: Promise<number | null>;
+}
+
+const workers = new Set<ChildProcess>();
+let workerExitHookInstalled = false;
+
+/**
+ * Runs `script` in a new `node` process — a serverless cold start, a cron job, a script — with
+ * `args` as its arguments. With `sources: true` (tests inside this repository) it runs the
+ * TypeScript sources with plain node: the `@semcache/source` condition plus a resolve hook for
+ * `.js` specifiers, no build step. Processes still running when this one exits are killed.
+ */
+export function startNodeWorker(
+  script: string,
+  args: readonly string[] = [],
+  options: { sources?: boolean; env?: NodeJS.ProcessEnv } = {},
+): NodeWorker {
+  const hooks = fileURLToPath(new URL('../scripts/source-hooks.mjs', import.meta.url));
+  const nodeArgs = options.sources
+    ? ['--conditions=@semcache/source', '--import', hooks, script, ...args]
+    : [script, ...args];
+  const child = spawn(process.execPath, nodeArgs, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: options.env ?? process.env,
+  });
+  workers.add(child);
+  if (!workerExitHookInstalled) {
+    workerExitHookInstalled = true;
+    process.once('exit', () => {
+      for (const worker of workers) worker.kill('SIGKILL');
+    });
+  }
+  let stdout = '';
+  let stderr = '';
+  const listeners = new Set<() => void>();
+  child.stdout?.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+    for (const listener of listeners) listener();
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      workers.delete(child);
+      resolve(code);
+    }),
+  );
+  return {
+    child,
+    exited,
+    stderr: () => stderr,
+    line: (prefix) =>
+      new Promise((resolve, reject) => {
+        const check = () => {
+          const found = stdout.split('\n').find((line) => line.startsWith(prefix));
+          if (found !== undefined) {
+            listeners.delete(check);
+            resolve(found.slice(prefix.length).trim());
+          }
+        };
+        listeners.add(check);
+        check();
+        void exited.then((code) => {
+          check();
+          reject(
+            new Error(`worker exited (${String(code)}) without "${prefix}": ${stderr.slice(-800)}`),
+          );
+        });
+      }),
+  };
 }

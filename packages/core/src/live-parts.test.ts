@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { LiveStream } from './live-stream.js';
+import { LiveParts } from './live-parts.js';
 
 async function drain<T>(iterable: AsyncIterable<T>): Promise<T[]> {
   const items: T[] = [];
@@ -7,9 +7,9 @@ async function drain<T>(iterable: AsyncIterable<T>): Promise<T[]> {
   return items;
 }
 
-describe('LiveStream', () => {
+describe('LiveParts', () => {
   test('late consumers get what they missed, then live items, then the result', async () => {
-    const stream = new LiveStream<number, string>(() => {});
+    const stream = new LiveParts<number, string>(() => {});
     stream.push(1);
     const early = drain(stream.subscribe());
     stream.push(2);
@@ -22,7 +22,7 @@ describe('LiveStream', () => {
   });
 
   test('a failure reaches every consumer after the items before it', async () => {
-    const stream = new LiveStream<number, string>(() => {});
+    const stream = new LiveParts<number, string>(() => {});
     const seen: number[] = [];
     const consumer = (async () => {
       for await (const item of stream.subscribe()) seen.push(item);
@@ -36,7 +36,7 @@ describe('LiveStream', () => {
 
   test('the producer hears when every consumer left early', async () => {
     let abandoned = 0;
-    const stream = new LiveStream<number, string>(() => abandoned++);
+    const stream = new LiveParts<number, string>(() => abandoned++);
     stream.push(1);
     stream.push(2);
     for await (const _item of stream.subscribe()) break;
@@ -45,7 +45,7 @@ describe('LiveStream', () => {
   });
 
   test('an aborted consumer leaves alone; the others continue', async () => {
-    const stream = new LiveStream<number, string>(() => {});
+    const stream = new LiveParts<number, string>(() => {});
     const controller = new AbortController();
     const aborted = drain(stream.subscribe(controller.signal));
     const other = drain(stream.subscribe());
