@@ -132,13 +132,17 @@ function dot(a: Float32Array, b: Float32Array): number {
 
 /**
  * Wraps an embedder so each distinct text is embedded once across the replay and the pair
- * classification (USE-lite is the slow part of the quality section).
+ * classification (the neural embedders are the slow part of the quality section). Keeps the
+ * embedder's `defaultThreshold`, so a cache built on it uses the same threshold.
  */
 export function memoizedEmbedder(embedder: Embedder): Embedder {
   const cache = new Map<string, Float32Array>();
   return {
     id: embedder.id,
     dimensions: embedder.dimensions,
+    ...(embedder.defaultThreshold === undefined
+      ? {}
+      : { defaultThreshold: embedder.defaultThreshold }),
     embed: async (texts) => {
       const missing = [...new Set(texts.filter((text) => !cache.has(text)))];
       if (missing.length > 0) {

@@ -8,7 +8,9 @@ import {
   MemoryStore,
 } from '@semcache/core';
 import { generateText, wrapLanguageModel } from 'ai';
+import { count, ms } from './lib/format.ts';
 import type { Target } from './lib/section.ts';
+import { type NeuralLookupResult, neuralLookup } from './neural-lookup.ts';
 import {
   type ClassificationScore,
   classify,
@@ -49,6 +51,10 @@ interface SetResult {
   middlewareDefaults: ReplayScore;
   /** USE-lite (English sets only) with the default guards. */
   useLite?: ReplayScore[];
+  /** `@semcache/embedder-onnx` with the default guards over {@link onnxThresholds}. */
+  onnx?: ReplayScore[];
+  /** The middleware with default settings but `@semcache/embedder-onnx` (so its own default threshold). */
+  onnxDefaults?: ReplayScore;
   /** Pair classification (`similarity(a, b) >= t` against the label) of each scorer. */
   classification: ClassificationScore[];
 }
@@ -62,6 +68,7 @@ interface SetResult {
  */
 export async function runQuality(options: { dataDir: string; quick: boolean }) {
   const results: SetResult[] = [];
+  const onnx = await onnxOrSkip();
   for (const set of pairSets) {
     const all = readPairs(options.dataDir, set);
     const pairs = options.quick ? all.slice(0, 3000) : all;
@@ -95,6 +102,23 @@ export async function runQuality(options: { dataDir: string; quick: boolean }) {
         ),
       );
     }
+    let onnxReplay: ReplayScore[] | undefined;
+    let onnxDefaults: ReplayScore | undefined;
+    if ('embedder' in onnx) {
+      const served = await replayWithEmbedder(pairs, onnx.embedder, {
+        minSimilarity: Math.min(...onnxThresholds),
+      });
+      onnxReplay = onnxThresholds.map((t) => scoreReplay(pairs, served, t));
+      onnxDefaults = scoreReplay(pairs, await replayThroughMiddleware(pairs, onnx.embedder), 0);
+      classification.push(
+        classify(
+          'onnx (MiniLM / bge-small-zh) + default guards',
+          pairs,
+          await embedderScorer(onnx.embedder, defaultGuards)(pairs),
+          onnxThresholds,
+        ),
+      );
+    }
     results.push({
       set,
       pairs: pairs.length,
@@ -104,14 +128,163 @@ export async function runQuality(options: { dataDir: string; quick: boolean }) {
       lexicalGuards: thresholds.map((t) => scoreReplay(pairs, guarded, t)),
       middlewareDefaults: scoreReplay(pairs, await replayThroughMiddleware(pairs), 0),
       ...(useLiteReplay ? { useLite: useLiteReplay } : {}),
+      ...(onnxReplay ? { onnx: onnxReplay } : {}),
+      ...(onnxDefaults ? { onnxDefaults } : {}),
       classification,
     });
   }
+  const lookup =
+    'embedder' in onnx
+      ? await neuralLookup({
+          fill: onnx.embedder,
+          query: onnx.raw,
+          dataDir: options.dataDir,
+          entries: options.quick ? 10_000 : 100_000,
+        })
+      : undefined;
+  if ('embedder' in onnx) await onnx.raw.close();
   return {
-    markdown: toMarkdown(results, options.quick),
-    results,
-    targets: toTargets(results, options.quick),
+    markdown: [
+      toMarkdown(results, options.quick),
+      onnxMarkdown(results, 'skipped' in onnx ? onnx.skipped : undefined, lookup),
+      ...classificationMarkdown(results),
+    ].join('\n'),
+    results: {
+      sets: results,
+      onnxLookup: lookup,
+      onnxSkipped: 'skipped' in onnx ? onnx.skipped : undefined,
+    },
+    targets: [...toTargets(results, options.quick), ...onnxTargets(results, options.quick, lookup)],
   };
+}
+
+/** Thresholds reported for `@semcache/embedder-onnx` (its default among them). */
+const onnxThresholds = [0.92, 0.93, 0.94, 0.945, 0.95, 0.955, 0.96, 0.97];
+
+type OnnxEmbedderInstance = Awaited<
+  ReturnType<typeof import('@semcache/embedder-onnx')['onnxEmbedder']>
+>;
+
+/**
+ * `@semcache/embedder-onnx` on the models that `packages/embedder-onnx/scripts/prepare-test-models.sh`
+ * put in place (memoized for the replays, and the raw one for timing), or why it is skipped.
+ */
+async function onnxOrSkip(): Promise<
+  { embedder: Embedder; raw: OnnxEmbedderInstance } | { skipped: string }
+> {
+  const { preparedModelsDir, preparedModelsMissing } = await import(
+    '@semcache/embedder-onnx/testing'
+  );
+  const missing = await preparedModelsMissing();
+  if (missing) return { skipped: missing };
+  const { onnxEmbedder } = await import('@semcache/embedder-onnx');
+  const raw = await onnxEmbedder({ cacheDir: preparedModelsDir() });
+  return { embedder: memoizedEmbedder(raw), raw };
+}
+
+/** The issue's targets for `@semcache/embedder-onnx` with its own default threshold. */
+function onnxTargets(
+  results: SetResult[],
+  quick: boolean,
+  lookup: NeuralLookupResult | undefined,
+): Target[] {
+  const section = `6. Quality${quick ? ' (first 3,000 pairs)' : ''}`;
+  const targets: Target[] = [];
+  for (const r of results) {
+    const d = r.onnxDefaults;
+    if (r.set !== 'gptcache-mock') {
+      targets.push({
+        section,
+        name: `${r.set}: false-hit rate of \`@semcache/embedder-onnx\` at its default threshold`,
+        goal: '≤ 2 %',
+        measured: d ? pct(d.falsePositiveRate) : 'not run (no model files)',
+        met: d ? d.falsePositiveRate <= 0.02 : undefined,
+      });
+    }
+    if (r.set === 'qqp-dev' || r.set === 'lcqmc') {
+      targets.push({
+        section,
+        name: `${r.set}: recall of \`@semcache/embedder-onnx\` vs the lexical defaults`,
+        goal: '≥ 2×',
+        measured: d
+          ? `${pct(d.recall)} vs ${pct(r.middlewareDefaults.recall)} (×${(d.recall / Math.max(r.middlewareDefaults.recall, 1e-9)).toFixed(2)})`
+          : 'not run (no model files)',
+        met: d ? d.recall >= 2 * r.middlewareDefaults.recall : undefined,
+      });
+    }
+    if (r.set === 'gptcache-mock') {
+      targets.push({
+        section,
+        name: 'gptcache-mock: recall of `@semcache/embedder-onnx` at its default threshold',
+        goal: '≥ 30 %',
+        measured: d ? pct(d.recall) : 'not run (no model files)',
+        met: d ? d.recall >= 0.3 : undefined,
+      });
+    }
+  }
+  const at100k = lookup && lookup.entries >= 100_000;
+  const real = lookup
+    ? Math.max(lookup.latency.paraphrase.p50, lookup.latency.heldOut.p50)
+    : Number.NaN;
+  targets.push(
+    {
+      section,
+      name: 'MemoryStore lookup with `@semcache/embedder-onnx` at 100k entries in one partition, embedding included (p50), real questions: paraphrase / never stored',
+      goal: '≤ 10 ms',
+      measured: lookup
+        ? `${ms(lookup.latency.paraphrase.p50)} / ${ms(lookup.latency.heldOut.p50)} at ${count(lookup.entries)} (p99 ${ms(lookup.latency.paraphrase.p99)} / ${ms(lookup.latency.heldOut.p99)})`
+        : 'not run (no model files)',
+      met: at100k ? real <= 10 : undefined,
+    },
+    {
+      section,
+      name: 'the same, synthetic made-up-word questions never stored (p50)',
+      goal: '≤ 10 ms',
+      measured: lookup
+        ? `${ms(lookup.latency.synthetic.p50)} (p99 ${ms(lookup.latency.synthetic.p99)})`
+        : 'not run (no model files)',
+      met: at100k ? lookup.latency.synthetic.p50 <= 10 : undefined,
+    },
+  );
+  return targets;
+}
+
+function onnxMarkdown(
+  results: SetResult[],
+  skipped: string | undefined,
+  lookup: NeuralLookupResult | undefined,
+): string {
+  if (skipped) {
+    return `\n_\`@semcache/embedder-onnx\` skipped: ${skipped}._`;
+  }
+  const lines = [
+    '',
+    '`@semcache/embedder-onnx` (all-MiniLM-L6-v2 for English, bge-small-zh-v1.5 for Chinese) through the middleware with default settings, so its own default threshold, and the lexical defaults of the first table for comparison:',
+    '',
+    '| set | lexical defaults recall / FPR / other | onnx defaults recall / FPR / other | FPR ≤ 2 % | recall vs lexical |',
+    '|---|---|---|---|---|',
+  ];
+  for (const r of results) {
+    const d = r.onnxDefaults as ReplayScore;
+    const l = r.middlewareDefaults;
+    lines.push(
+      `| ${r.set} | ${pct(l.recall)} / ${pct(l.falsePositiveRate)} / ${pct(l.otherHitRate)} | ${pct(d.recall)} / ${pct(d.falsePositiveRate)} / ${pct(d.otherHitRate)} | ${d.falsePositiveRate <= 0.02 ? 'met' : '**NOT met**'} | ×${(d.recall / Math.max(l.recall, 1e-9)).toFixed(2)} |`,
+    );
+  }
+  lines.push(
+    '',
+    '`@semcache/embedder-onnx` with the default guards over thresholds, recall / FPR / other (English sets are MiniLM, Chinese sets bge-small-zh):',
+    '',
+    `| set | ${onnxThresholds.map((t) => `@${t}`).join(' | ')} |`,
+    `|---|${onnxThresholds.map(() => '---').join('|')}|`,
+  );
+  for (const r of results) {
+    lines.push(
+      `| ${r.set} | ${(r.onnx ?? []).map((s) => `${pct(s.recall)} / ${pct(s.falsePositiveRate)} / ${pct(s.otherHitRate)}`).join(' | ')} |`,
+    );
+  }
+  if (lookup) lines.push('', ...lookup.markdown);
+  return lines.join('\n');
 }
 
 async function useLite(): Promise<Embedder> {
@@ -147,13 +320,20 @@ function toTargets(results: SetResult[], quick: boolean): Target[] {
 /** Thresholds reported for USE-lite, whose similarities run lower than the lexical embedder's. */
 const useThresholds = [0.8, 0.85, 0.88, 0.9, 0.92];
 
-/** The public path: `semanticCacheMiddleware` with default settings around a model that answers with the prompt's entry number. */
-export async function replayThroughMiddleware(pairs: Pair[]): Promise<Served[]> {
+/**
+ * The public path: `semanticCacheMiddleware` with default settings around a model that answers
+ * with the prompt's entry number; with `embedder`, that embedder (and so its default threshold).
+ */
+export async function replayThroughMiddleware(
+  pairs: Pair[],
+  embedder?: Embedder,
+): Promise<Served[]> {
   const { entries, entryIndex, asked } = replayPlan(pairs);
   // Default settings except capacity: misses are stored too, and the default 10,000-entry store
   // would evict the entries under test.
   const cache = createSemanticCache({
-    ...(thresholdOverride === undefined ? {} : { threshold: thresholdOverride }),
+    ...(embedder ? { embedder } : {}),
+    ...(thresholdOverride === undefined || embedder ? {} : { threshold: thresholdOverride }),
     store: new MemoryStore({ maxEntries: entries.length + asked.length + 1, maxBytes: 2 ** 31 }),
   });
   const model = wrapLanguageModel({
@@ -258,7 +438,6 @@ function toMarkdown(results: SetResult[], quick: boolean): string {
       );
     }
   }
-  lines.push(...classificationMarkdown(results));
   return lines.join('\n');
 }
 

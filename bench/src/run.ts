@@ -1,5 +1,7 @@
-// `pnpm bench [--quick] [--data <folder>] [--sections 1,2,...] [--write-docs | --no-docs]`
-// `node bench/src/run.ts --render <results.json>`: rewrites the docs from a saved run.
+// `pnpm bench [--quick] [--data <folder>] [--sections 1,2,...] [--write-docs | --no-docs | --update-docs]`
+// `--update-docs` with `--sections`: replaces only those sections (and their targets) in docs/benchmarks.md.
+// `node bench/src/run.ts --render <results.json> [--update-docs]`: rewrites the docs from a saved run
+// (with --update-docs: only that run's sections).
 //
 // Runs every benchmark section, each in its own Node process (with --expose-gc and a large heap),
 // prints markdown tables, writes bench/results/latest.json and — for a run of every section, or
@@ -11,7 +13,12 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startRedisServer } from '@semcache/redis/testing';
-import { type BenchRun, benchmarksMarkdown, semanticLookupSvg } from './lib/docs.ts';
+import {
+  type BenchRun,
+  benchmarksMarkdown,
+  semanticLookupSvg,
+  updateBenchmarksMarkdown,
+} from './lib/docs.ts';
 import { describeMachine } from './lib/machine.ts';
 import type { SectionOptions, SectionResult } from './lib/section.ts';
 
@@ -34,6 +41,7 @@ const { values } = parseArgs({
     sections: { type: 'string' },
     'write-docs': { type: 'boolean', default: false },
     'no-docs': { type: 'boolean', default: false },
+    'update-docs': { type: 'boolean', default: false },
     render: { type: 'string' },
   },
 });
@@ -44,6 +52,13 @@ function writeDocs(run: BenchRun): void {
   if (svg) writeFileSync(join(root, 'docs/semantic-lookup.svg'), svg);
 }
 
+if (values.render && values['update-docs']) {
+  const file = join(root, 'docs/benchmarks.md');
+  const saved = JSON.parse(readFileSync(values.render, 'utf8')) as BenchRun;
+  writeFileSync(file, updateBenchmarksMarkdown(readFileSync(file, 'utf8'), saved));
+  process.stderr.write(`updated docs/benchmarks.md with the sections of ${values.render}\n`);
+  process.exit(0);
+}
 if (values.render) {
   writeDocs(JSON.parse(readFileSync(values.render, 'utf8')) as BenchRun);
   process.stderr.write(
@@ -159,7 +174,11 @@ process.stdout.write(`\n${summary.targets}\n`);
 mkdirSync(join(root, 'bench/results'), { recursive: true });
 writeFileSync(join(root, 'bench/results/latest.json'), `${JSON.stringify(run, null, 2)}\n`);
 process.stderr.write(`\nwrote bench/results/latest.json`);
-if (shouldWriteDocs) {
+if (values['update-docs'] && !everySection) {
+  const file = join(root, 'docs/benchmarks.md');
+  writeFileSync(file, updateBenchmarksMarkdown(readFileSync(file, 'utf8'), run));
+  process.stderr.write(', docs/benchmarks.md (these sections only)');
+} else if (shouldWriteDocs) {
   writeDocs(run);
   process.stderr.write(', docs/benchmarks.md and docs/semantic-lookup.svg');
 }

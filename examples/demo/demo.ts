@@ -2,10 +2,16 @@
 // an in-memory store, the built-in lexical embedder and a local mock model with ~600 ms latency.
 // HOLYSHEEP_API_KEY → real calls to HolySheep. REDIS_URL → a shared Redis store, in the stable
 // namespace `demo` (run it twice: the second run is served from Redis); `--fresh` starts a new
-// namespace instead.
+// namespace instead. `--embedder onnx` → the local neural embedder (@semcache/embedder-onnx), on
+// the model files that packages/embedder-onnx/scripts/prepare-test-models.sh puts in place.
 import { parseArgs } from 'node:util';
 import { createHolySheep, semanticCacheMiddleware } from '@semcache/ai-sdk';
-import { type CacheStore, createSemanticCache } from '@semcache/core';
+import {
+  type CacheStore,
+  createSemanticCache,
+  type Embedder,
+  lexicalEmbedder,
+} from '@semcache/core';
 import { startMockOpenAI } from '@semcache/mock-openai';
 import { generateText, streamText, wrapLanguageModel } from 'ai';
 
@@ -21,9 +27,24 @@ const holysheep = createHolySheep({
   },
 });
 
-const { values: flags } = parseArgs({ options: { fresh: { type: 'boolean', default: false } } });
+const { values: flags } = parseArgs({
+  // `pnpm demo -- --embedder onnx` may pass the `--` through.
+  args: process.argv.slice(2).filter((arg) => arg !== '--'),
+  options: {
+    fresh: { type: 'boolean', default: false },
+    embedder: { type: 'string', default: 'lexical' },
+  },
+});
+if (flags.embedder !== 'lexical' && flags.embedder !== 'onnx') {
+  console.error(`--embedder must be lexical or onnx, got ${flags.embedder}`);
+  process.exit(2);
+}
+const neural = flags.embedder === 'onnx' ? await openNeuralEmbedder() : undefined;
 const redis = await openRedis();
-const cache = createSemanticCache(redis ? { store: redis.store } : {});
+const cache = createSemanticCache({
+  ...(redis ? { store: redis.store } : {}),
+  ...(neural ? { embedder: neural.embedder } : {}),
+});
 const namespace = flags.fresh ? `demo-${Date.now()}` : 'demo';
 const model = wrapLanguageModel({
   model: holysheep(process.env.SEMCACHE_DEMO_MODEL ?? 'gpt-4.1'),
@@ -46,6 +67,7 @@ let again = false;
 
 async function ask(step: string, prompt: string, expected: string, expectedAgain = 'exact') {
   const before = upstreamCalls;
+  const vetoesBefore = cache.stats().vetoes;
   const started = performance.now();
   const result = await generateText({ model, prompt });
   const latencyMs = performance.now() - started;
@@ -54,7 +76,13 @@ async function ask(step: string, prompt: string, expected: string, expectedAgain
     | undefined;
   const hit = meta?.hit ?? 'miss';
   latencies[hit === 'miss' ? 'miss' : 'hit'].push(latencyMs);
-  const result_ = hit === 'semantic' ? `semantic (${meta?.similarity?.toFixed(3)})` : hit;
+  const vetoed = cache.stats().vetoes - vetoesBefore;
+  const result_ =
+    hit === 'semantic'
+      ? `semantic (${meta?.similarity?.toFixed(3)})`
+      : neural && vetoed > 0
+        ? `${hit} (${vetoed} vetoed)`
+        : hit;
   if (rows.length === 0 && hit === 'exact') again = true;
   rows.push({
     step,
@@ -67,7 +95,7 @@ async function ask(step: string, prompt: string, expected: string, expectedAgain
 }
 
 console.log(
-  `semcache demo — ${mock ? `offline mock model at ${mock.url} (600 ms latency)` : 'HolySheep API'}, ${redis ? `Redis store (namespace "${namespace}"${flags.fresh ? ', fresh' : '; run again to be served from Redis, --fresh for a new one'})` : 'in-memory store'}\n`,
+  `semcache demo — ${mock ? `offline mock model at ${mock.url} (600 ms latency)` : 'HolySheep API'}, ${redis ? `Redis store (namespace "${namespace}"${flags.fresh ? ', fresh' : '; run again to be served from Redis, --fresh for a new one'})` : 'in-memory store'}${neural ? `, embedder ${neural.embedder.id} (threshold ${cache.embedder.defaultThreshold}; models loaded in ${neural.loadMs.toFixed(0)} ms)` : ''}\n`,
 );
 
 await ask('1. first question', 'What is the capital of France?', 'miss');
@@ -84,7 +112,8 @@ await ask('6. a command', 'Please turn on all the lights in the living room now'
 await ask(
   '7. its opposite',
   'Please turn off all the lights in the living room now',
-  'miss (guard vetoes on/off)',
+  // With the neural embedder this pair scores below its threshold; steps 13–14 show the guard.
+  neural ? 'miss (below the threshold)' : 'miss (guard vetoes on/off)',
 );
 
 const beforeBurst = upstreamCalls;
@@ -131,6 +160,28 @@ for (const [step, expected] of [
   });
 }
 
+if (neural) {
+  // A paraphrase the lexical embedder misses at its own default threshold (0.91).
+  const question = 'How do I reset my password?';
+  const paraphrase = 'What is the way to reset my password?';
+  const lexical = lexicalEmbedder();
+  const [a, b] = (await lexical.embed([question, paraphrase])) as [Float32Array, Float32Array];
+  const similarity = a.reduce((sum, value, i) => sum + value * (b[i] as number), 0);
+  await ask('11. a question', question, 'miss');
+  await ask(
+    '12. paraphrased',
+    paraphrase,
+    `semantic (lexical: ${similarity.toFixed(3)} < ${lexical.defaultThreshold}, a miss)`,
+  );
+  // On/off pairs the neural embedder scores above its threshold: the guard still vetoes.
+  await ask('13. a command', 'Turn the heating on in the bedroom', 'miss');
+  await ask(
+    '14. its opposite',
+    'Turn the heating off in the bedroom',
+    'miss (guard vetoes on/off)',
+  );
+}
+
 printTable(rows);
 const stats = cache.stats();
 const median = (values: number[]) =>
@@ -144,6 +195,7 @@ Estimated saved: $${stats.savedUsd.toFixed(6)} (token usage × the gpt-4.1 list 
 await cache.close();
 await redis?.close();
 await mock?.close();
+await neural?.embedder.close();
 
 function printTable(table: Row[]) {
   const header = ['step', 'prompt', 'cache', 'upstream', 'latency', 'expected'];
@@ -161,6 +213,25 @@ function printTable(table: Row[]) {
   console.log(format(header));
   console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
   for (const line of lines) console.log(format(line));
+}
+
+async function openNeuralEmbedder(): Promise<{
+  embedder: Embedder & { close(): Promise<void> };
+  loadMs: number;
+}> {
+  const [{ onnxEmbedder }, { preparedModelsDir }] = await Promise.all([
+    import('@semcache/embedder-onnx'),
+    import('@semcache/embedder-onnx/testing'),
+  ]);
+  try {
+    const embedder = await onnxEmbedder({ cacheDir: preparedModelsDir() });
+    const started = performance.now();
+    await embedder.load(); // so the first lookup does not spend the embed timeout on loading
+    return { embedder, loadMs: performance.now() - started };
+  } catch (error) {
+    console.error(error instanceof Error ? error.message : error);
+    process.exit(1);
+  }
 }
 
 async function openRedis(): Promise<{ store: CacheStore; close(): Promise<void> } | undefined> {

@@ -1,7 +1,7 @@
 import type { SizeResult } from '../sections/semantic-lookup.ts';
 import { count, table } from './format.ts';
 import type { Machine } from './machine.ts';
-import { type SectionResult, verdict } from './section.ts';
+import { type SectionResult, type Target, verdict } from './section.ts';
 import { logLogPlot, type Series } from './svg.ts';
 
 /** Everything one run produced (also the shape of bench/results/latest.json). */
@@ -17,23 +17,9 @@ export interface BenchRun {
 
 /** The targets table and the whole docs/benchmarks.md of a run. */
 export function benchmarksMarkdown(run: BenchRun): { targets: string; document: string } {
-  const targets = run.sections.flatMap((section) => section.targets);
-  const met = targets.filter((target) => target.met === true).length;
-  const missed = targets.filter((target) => target.met === false).length;
-  const targetTable = [
-    `## Targets: ${met} met, ${missed} not met${targets.length - met - missed > 0 ? `, ${targets.length - met - missed} not measured` : ''}`,
-    '',
-    table(
-      ['§', 'target', 'goal', 'measured', 'verdict'],
-      targets.map((target) => [
-        target.section,
-        target.name,
-        target.goal,
-        target.measured,
-        verdict(target.met),
-      ]),
-    ),
-  ].join('\n');
+  const targetTable = targetsMarkdown(
+    run.sections.flatMap((section) => section.targets.map(targetRow)),
+  );
   const { machine } = run;
   const document = [
     '# Benchmarks',
@@ -78,16 +64,49 @@ export function benchmarksMarkdown(run: BenchRun): { targets: string; document: 
     '',
     targetTable,
     '',
-    ...run.sections.flatMap((section) => [
-      `## ${section.title}`,
-      '',
-      section.markdown,
-      '',
-      `_Section time: ${(section.seconds ?? 0).toFixed(0)} s._`,
-      '',
-    ]),
+    ...run.sections.map(sectionMarkdown),
   ].join('\n');
   return { targets: targetTable, document };
+}
+
+/** One row of the targets table: its cells and its verdict. */
+interface TargetRow {
+  cells: string[];
+  met: boolean | undefined;
+}
+
+function targetRow(target: Target): TargetRow {
+  return {
+    cells: [target.section, target.name, target.goal, target.measured, verdict(target.met)],
+    met: target.met,
+  };
+}
+
+/** The "## Targets" heading with its counts, and the table. */
+function targetsMarkdown(rows: TargetRow[]): string {
+  const met = rows.filter((row) => row.met === true).length;
+  const missed = rows.filter((row) => row.met === false).length;
+  const unmeasured = rows.length - met - missed;
+  return [
+    `## Targets: ${met} met, ${missed} not met${unmeasured > 0 ? `, ${unmeasured} not measured` : ''}`,
+    '',
+    table(
+      ['§', 'target', 'goal', 'measured', 'verdict'],
+      rows.map((row) => row.cells),
+    ),
+  ].join('\n');
+}
+
+/** A section's heading, body and time, followed by an empty line. */
+function sectionMarkdown(section: SectionResult): string {
+  return [
+    `## ${section.title}`,
+    '',
+    section.markdown,
+    '',
+    `_Section time: ${(section.seconds ?? 0).toFixed(0)} s._`,
+    '',
+  ].join('\n');
 }
 
 /** The log-log plot of section 2, or `undefined` when the section did not run. */
@@ -131,4 +150,51 @@ export function semanticLookupSvg(section: SectionResult | undefined): string | 
       line('baseline, unrelated', '#7f7f7f', 'baseline', 'fresh'),
     ],
   });
+}
+
+/**
+ * docs/benchmarks.md with the sections of `run` replaced by this run's and the targets table
+ * rebuilt (rows of other sections kept), for a run of some sections only (`--update-docs`). A
+ * line under "This run" says which sections come from which run.
+ */
+export function updateBenchmarksMarkdown(document: string, run: BenchRun): string {
+  let updated = document;
+  for (const section of run.sections) {
+    const heading = `## ${section.title}`;
+    const start = updated.indexOf(`\n${heading}\n`);
+    const body = sectionMarkdown(section);
+    if (start < 0) {
+      updated = `${updated.trimEnd()}\n\n${body}`;
+      continue;
+    }
+    const next = updated.indexOf('\n## ', start + heading.length + 1);
+    updated = `${updated.slice(0, start + 1)}${body}${next < 0 ? '' : updated.slice(next)}`;
+  }
+  // Targets: keep the rows of sections that did not run, add this run's.
+  const ran = new Set(run.sections.map((section) => section.title.split('.')[0]));
+  const tableStart = updated.indexOf('\n## Targets: ');
+  const tableEnd = updated.indexOf('\n## ', tableStart + 1);
+  const kept = updated
+    .slice(tableStart, tableEnd)
+    .split('\n')
+    .filter((line) => /^\| [^-§]/.test(line))
+    .map((line) =>
+      line
+        .split('|')
+        .slice(1, -1)
+        .map((cell) => cell.trim()),
+    )
+    .filter((cells) => !ran.has(cells[0]?.split('.')[0]));
+  const targetTable = `${targetsMarkdown([
+    ...kept.map((cells) => ({
+      cells,
+      met: cells[4] === 'met' ? true : cells[4] === '**NOT met**' ? false : undefined,
+    })),
+    ...run.sections.flatMap((section) => section.targets.map(targetRow)),
+  ])}\n`;
+  updated = `${updated.slice(0, tableStart + 1)}${targetTable}${updated.slice(tableEnd)}`;
+  const note = `Section${run.sections.length > 1 ? 's' : ''} ${run.sections.map((section) => section.title.split('.')[0]).join(', ')} re-run on ${run.startedAt.replace('T', ' ').replace(/\.\d+Z$/, ' UTC')} at commit ${run.machine.commit} with \`${run.command}\` (${(run.durationSeconds / 60).toFixed(1)} min); the other sections are from the run above.`;
+  return updated
+    .replace(/\nSections? [^\n]* re-run on [^\n]*\n\n/, '\n')
+    .replace(/\n## Targets: /, `\n${note}\n\n## Targets: `);
 }
