@@ -4,7 +4,7 @@ import { defineConfig } from 'vitest/config';
 // Tests import packages by their workspace names; this condition resolves them to source so a
 // test run never depends on a stale build.
 const sourceCondition = '@semcache/source';
-const packages = ['core', 'mock-openai', 'ai-sdk', 'langchain', 'redis', 'embedder-use'];
+const packages = ['core', 'mock-openai', 'ai-sdk', 'langchain', 'redis', 'embedder-use', 'proxy'];
 
 export default defineConfig({
   resolve: { conditions: [sourceCondition] },
