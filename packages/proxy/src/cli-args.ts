@@ -105,6 +105,14 @@ export const cliFlags: readonly Flag[] = [
     description: 'exact hits only',
   },
   {
+    name: 'store-timeout-ms',
+    value: 'MS',
+    option: 'cacheOptions.storeTimeoutMs',
+    default: '`50` (core)',
+    description:
+      'how long one cache operation may wait for the store before the request goes on without it',
+  },
+  {
     name: 'max-body-bytes',
     value: 'BYTES',
     option: 'maxBodyBytes',
@@ -223,12 +231,18 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliCo
   for (const [flag, field, check] of [
     ['ttl', 'ttlSeconds', (n: number) => n > 0],
     ['threshold', 'threshold', (n: number) => n >= 0 && n <= 1],
+    ['store-timeout-ms', 'storeTimeoutMs', (n: number) => n > 0],
   ] as const) {
     const value = text(flag);
     if (value === undefined) continue;
     const number = Number(value);
     if (value.trim() === '' || !Number.isFinite(number) || !check(number)) {
-      const range = flag === 'ttl' ? 'a number of seconds > 0' : 'a similarity in [0, 1]';
+      const range =
+        flag === 'ttl'
+          ? 'a number of seconds > 0'
+          : flag === 'threshold'
+            ? 'a similarity in [0, 1]'
+            : 'a number of milliseconds > 0';
       return { kind: 'error', message: `--${flag} must be ${range}, got "${value}"` };
     }
     cacheOptions[field] = number;

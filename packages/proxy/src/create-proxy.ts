@@ -45,8 +45,9 @@ const redisStartMs = 5000;
 
 /**
  * Creates the proxy: checks the options, connects to Redis when asked (waiting up to 5 s for the
- * first connection, so the first request after a restart can already be a hit; without Redis it
- * starts anyway and answers from the upstream), and builds the routes:
+ * first connection and up to 5 s more for the shared semantic index, so the first request after a
+ * restart can already be a hit; without Redis it starts anyway and answers from the upstream),
+ * and builds the routes:
  *
  * - `POST /v1/chat/completions`: cached (JSON and SSE);
  * - any other `/v1/*`: passed through;
@@ -215,6 +216,18 @@ async function ownedCache(
     client,
     onError: (error) => log({ event: 'redis-store-error', code: error.code }),
   });
+  if (ready) {
+    // Semantic hits on entries other processes stored need the shared index: load it first
+    // (bounded; exact hits work without it).
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      store.whenSynced(),
+      new Promise((resolve) => {
+        timer = setTimeout(resolve, redisStartMs);
+      }),
+    ]);
+    clearTimeout(timer);
+  }
   const cache = createSemanticCache({ ...options.cacheOptions, store });
   return {
     cache,
