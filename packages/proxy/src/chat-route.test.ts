@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import {
   ask,
+  closedPort,
   type ProxyFixture,
   sseData,
   startFixture,
@@ -389,7 +390,7 @@ describe('upstream errors', () => {
   });
 
   test('an upstream that is down gives 502 with an OpenAI-style body', async () => {
-    const down = await startFixture({ upstream: 'http://127.0.0.1:9/v1' });
+    const down = await startFixture({ upstream: `http://127.0.0.1:${await closedPort()}/v1` });
     try {
       for (const stream of [false, true]) {
         const response = await down.chat(ask('Is anyone there?', { stream }));
