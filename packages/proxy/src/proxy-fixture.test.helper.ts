@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:net';
+import type { JsonObject } from '@semcache/core';
 import {
   type MockOpenAIOptions,
   type MockOpenAIServer,
@@ -58,8 +59,8 @@ export async function startFixture(
 }
 
 /** A chat body asking `text` of the mock model. */
-export function ask(text: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return { model: 'gpt-4.1', messages: [{ role: 'user', content: text }], ...extra };
+export function ask(text: string, extra: Record<string, unknown> = {}): JsonObject {
+  return { model: 'gpt-4.1', messages: [{ role: 'user', content: text }], ...extra } as JsonObject;
 }
 
 /** The `data:` payloads of an SSE body. */
