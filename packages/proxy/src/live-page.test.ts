@@ -14,6 +14,9 @@ import { type ProxyFixture, startFixture } from './proxy-fixture.test.helper.js'
  */
 const executablePath = '/usr/bin/chromium';
 const hasChromium = existsSync(executablePath);
+if (!hasChromium) {
+  console.warn(`live-page.test.ts skipped: no ${executablePath} (apt-get install -y chromium)`);
+}
 const screenshotPath = fileURLToPath(new URL('../../../docs/proxy-page.png', import.meta.url));
 
 describe.skipIf(!hasChromium)(

@@ -15,6 +15,11 @@ import { type ProxyFixture, startFixture } from './proxy-fixture.test.helper.js'
 const python = process.env.SEMCACHE_PYTHON ?? join(homedir(), '.cache/semcache-python/bin/python');
 const hasPython = existsSync(python);
 const run = promisify(execFile);
+if (!hasPython) {
+  console.warn(
+    `python-client.test.ts skipped: no Python venv with openai and requests at ${python} (python3 -m venv ~/.cache/semcache-python && ~/.cache/semcache-python/bin/pip install openai requests)`,
+  );
+}
 
 const script = `
 import json, sys
