@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { semanticCacheDefaults } from '@semcache/core';
 import { type ProxyOptions, proxyDefaults } from './proxy-options.js';
 
 /** One `semcache-proxy` flag: how it is spelled, where else it can come from, what it sets. */
@@ -88,14 +89,14 @@ export const cliFlags: readonly Flag[] = [
     name: 'ttl',
     value: 'SECONDS',
     option: 'cacheOptions.ttlSeconds',
-    default: '`3600` (core)',
+    default: `\`${semanticCacheDefaults.ttlSeconds}\` (core)`,
     description: 'lifetime of new entries (per request: `x-semcache-ttl`)',
   },
   {
     name: 'threshold',
     value: 'SIMILARITY',
     option: 'cacheOptions.threshold',
-    default: '`0.91` (core)',
+    default: `embedder's, lexical \`${semanticCacheDefaults.fallbackThreshold}\` (core)`,
     description: 'minimum cosine similarity in [0, 1] of a semantic hit',
   },
   {
@@ -108,7 +109,7 @@ export const cliFlags: readonly Flag[] = [
     name: 'store-timeout-ms',
     value: 'MS',
     option: 'cacheOptions.storeTimeoutMs',
-    default: '`50` (core)',
+    default: `\`${semanticCacheDefaults.storeTimeoutMs}\` (core)`,
     description:
       'how long one cache operation may wait for the store before the request goes on without it',
   },
