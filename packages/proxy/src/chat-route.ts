@@ -7,9 +7,10 @@ import type {
 } from '@semcache/core';
 import { readRequestControl } from './cache-control.js';
 import { type ChatBody, isJsonObject, parseChatBody } from './chat-body.js';
-import { errorResponse } from './openai-error.js';
+import { errorResponse, tooLarge } from './openai-error.js';
 import type { ProxyContext } from './proxy-context.js';
 import type { CacheOutcome } from './proxy-metrics.js';
+import { readBody } from './read-body.js';
 import { doneData, readSseData, sseEvent } from './sse.js';
 import {
   chunksFromStored,
@@ -62,6 +63,8 @@ interface ChatCall {
   started: number;
 }
 
+/** The path this route serves. */
+export const chatPath = '/v1/chat/completions';
 const encoder = new TextEncoder();
 /** The event sent in place of the rest of a stream the upstream cut. */
 const streamCutError = {
@@ -97,7 +100,9 @@ export async function handleChat(request: Request, context: ProxyContext): Promi
       headers: bypassHeader,
     });
   }
-  const text = await request.text();
+  const read = await readBody(request, context.options.maxBodyBytes);
+  if (!read.ok) return tooLarge(context.options.maxBodyBytes);
+  const { text } = read;
   const parsed = parseChatBody(text);
   if (!parsed.ok) {
     return errorResponse(400, parsed.message, 'invalid_request', {
@@ -111,18 +116,21 @@ export async function handleChat(request: Request, context: ProxyContext): Promi
     ...(auth.tenant === undefined ? {} : { tenant: auth.tenant }),
     ...(namespace === undefined ? {} : { namespace }),
   };
-  const headers = upstreamRequestHeaders(request.headers, auth.upstreamAuthorization);
-  headers.set('content-type', 'application/json');
-  // Cache-Control steers this proxy's cache, not the upstream's.
-  headers.delete('cache-control');
-  const url = upstreamUrl(context.options.upstream, new URL(request.url).pathname, '');
+  const url = upstreamUrl(context.options.upstream, chatPath, '');
   const call: ChatCall = {
     chat,
     text,
     request: toCacheRequest(chat.body, scope),
     callOptions,
     url,
-    headers,
+    // Built on first use: a hit never needs them.
+    get headers() {
+      const headers = upstreamRequestHeaders(request.headers, auth.upstreamAuthorization);
+      headers.set('content-type', 'application/json');
+      // Cache-Control steers this proxy's cache, not the upstream's.
+      headers.delete('cache-control');
+      return headers;
+    },
     signal: request.signal,
     started,
   };

@@ -5,10 +5,10 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
-import { handleChat } from './chat-route.js';
+import { chatPath, handleChat } from './chat-route.js';
 import { createClientAuth } from './client-auth.js';
 import { InFlight } from './in-flight.js';
-import { errorResponse } from './openai-error.js';
+import { errorResponse, tooLarge } from './openai-error.js';
 import { handlePassthrough } from './passthrough-route.js';
 import type { LogRecord, ProxyContext } from './proxy-context.js';
 import { ProxyMetrics, type ProxyStats } from './proxy-metrics.js';
@@ -100,7 +100,7 @@ export async function createProxy(options: ProxyOptions = {}): Promise<SemcacheP
         end();
         throw error;
       }
-      const route = routeOf(new URL(request.url).pathname);
+      const route = routeOf(pathOf(request.url));
       metrics.request(route, response.status);
       if (!response.body || !isStreamed(response)) {
         end();
@@ -123,10 +123,21 @@ export async function createProxy(options: ProxyOptions = {}): Promise<SemcacheP
   };
 }
 
+/** The path of an absolute URL, without parsing the whole URL. */
+function pathOf(url: string): string {
+  const start = url.indexOf('/', url.indexOf('//') + 2);
+  if (start === -1) return '/';
+  const end = url.slice(start).search(/[?#]/);
+  return end === -1 ? url.slice(start) : url.slice(start, start + end);
+}
+
 function routeOf(path: string): string {
-  if (path === '/v1/chat/completions') return 'chat';
+  if (path === chatPath) return 'chat';
   if (path.startsWith('/v1/')) return 'passthrough';
-  return path === '/' ? 'page' : path.slice(1) || 'page';
+  // Known paths only: a label per arbitrary path would let any scanner grow the metrics.
+  if (path === '/') return 'page';
+  if (path === '/healthz' || path === '/metrics' || path === '/stats') return path.slice(1);
+  return 'other';
 }
 
 function createApp(context: ProxyContext): Hono {
@@ -142,20 +153,17 @@ function createApp(context: ProxyContext): Hono {
   );
   app.get('/stats', (c) => c.json(metrics.stats()));
   app.get('/', (c) => c.html(page));
+  // Chat completions read their body themselves (limit included), before the body-limit
+  // middleware below: Hono's bodyLimit turns node-server's light request into a full web Request,
+  // which costs a hit more than the cache lookup does.
+  app.post(chatPath, (c) => handleChat(c.req.raw, context));
   app.use(
     '/v1/*',
     bodyLimit({
       maxSize: context.options.maxBodyBytes,
-      onError: () =>
-        errorResponse(
-          413,
-          `The request body is larger than this proxy accepts (${context.options.maxBodyBytes} bytes; see --max-body-bytes).`,
-          'payload_too_large',
-          { headers: { connection: 'close' } },
-        ),
+      onError: () => tooLarge(context.options.maxBodyBytes),
     }),
   );
-  app.post('/v1/chat/completions', (c) => handleChat(c.req.raw, context));
   app.all('/v1/*', (c) => handlePassthrough(c.req.raw, context));
   app.notFound(() =>
     errorResponse(

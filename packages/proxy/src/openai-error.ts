@@ -35,3 +35,13 @@ export function errorResponse(
   headers.set('content-type', 'application/json');
   return new Response(JSON.stringify(body), { status, headers });
 }
+
+/** The 413 for a body over `limit` bytes; the connection is closed (the rest of the body is not read). */
+export function tooLarge(limit: number): Response {
+  return errorResponse(
+    413,
+    `The request body is larger than this proxy accepts (${limit} bytes; see --max-body-bytes).`,
+    'payload_too_large',
+    { headers: { connection: 'close' } },
+  );
+}
