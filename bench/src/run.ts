@@ -23,6 +23,7 @@ const sections = [
   { id: 'single-flight', title: '4. Single-flight' },
   { id: 'memory', title: '5. Memory per entry' },
   { id: 'quality', title: '6. Quality on the shared pair sets' },
+  { id: 'proxy', title: '7. Proxy overhead' },
 ] as const;
 
 const { values } = parseArgs({
@@ -56,7 +57,7 @@ const selected = values.sections
       );
       if (!found) {
         throw new Error(
-          `Unknown section "${wanted}"; use 1–6 or ${sections.map((s) => s.id).join(', ')}.`,
+          `Unknown section "${wanted}"; use 1–7 or ${sections.map((s) => s.id).join(', ')}.`,
         );
       }
       return found;

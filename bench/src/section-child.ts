@@ -20,6 +20,8 @@ async function run(): Promise<SectionResult> {
       return (await import('./sections/memory.ts')).memory(options);
     case 'quality':
       return (await import('./sections/quality-section.ts')).qualitySection(options);
+    case 'proxy':
+      return (await import('./sections/proxy.ts')).proxy(options);
     default:
       throw new Error(`unknown section ${String(id)}`);
   }
