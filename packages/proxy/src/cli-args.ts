@@ -304,7 +304,11 @@ export function configurationTable(): string {
       flag.description,
     ]);
   const header = ['flag', 'env', 'option', 'default', 'meaning'];
-  return [header, header.map(() => '---'), ...rows]
-    .map((row) => `| ${row.join(' | ')} |`)
-    .join('\n');
+  // Padded the way the formatter (Biome) writes markdown tables, so docs/proxy.md stays formatted.
+  const widths = header.map((_, c) =>
+    Math.max(...[header, ...rows].map((row) => (row[c] as string).length)),
+  );
+  const line = (row: string[]) =>
+    `| ${row.map((cell, c) => cell.padEnd(widths[c] as number)).join(' | ')} |`;
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
