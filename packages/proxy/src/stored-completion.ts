@@ -55,11 +55,7 @@ export function storedFromCompletion(completion: unknown): StoredCompletion | un
   if (others.length > 0 || !isJsonObject(choice) || !isJsonObject(choice.message)) return undefined;
   if (typeof choice.finish_reason !== 'string') return undefined;
   return {
-    v: 1,
-    id: typeof completion.id === 'string' ? completion.id : '',
-    created: typeof completion.created === 'number' ? completion.created : 0,
-    model: typeof completion.model === 'string' ? completion.model : '',
-    meta: metaOf(completion),
+    ...headerOf(completion),
     message: choice.message,
     finishReason: choice.finish_reason,
     usage: isJsonObject(completion.usage) ? completion.usage : null,
@@ -108,11 +104,7 @@ export function storedFromChunks(chunks: readonly JsonObject[]): StoredCompletio
   for (const [field, text] of texts) if (field !== 'content') message[field] = text;
   if (calls.length > 0) message.tool_calls = calls;
   return {
-    v: 1,
-    id: typeof first.id === 'string' ? first.id : '',
-    created: typeof first.created === 'number' ? first.created : 0,
-    model: typeof first.model === 'string' ? first.model : '',
-    meta: metaOf(first),
+    ...headerOf(first),
     message,
     finishReason,
     usage,
@@ -139,6 +131,19 @@ function mergeToolCalls(calls: JsonObject[], deltas: JsonValue[]): void {
       }
     }
   }
+}
+
+/** The fields a completion and its first chunk share: id, creation time, model and the rest. */
+function headerOf(
+  completion: JsonObject,
+): Pick<StoredCompletion, 'v' | 'id' | 'created' | 'model' | 'meta'> {
+  return {
+    v: 1,
+    id: typeof completion.id === 'string' ? completion.id : '',
+    created: typeof completion.created === 'number' ? completion.created : 0,
+    model: typeof completion.model === 'string' ? completion.model : '',
+    meta: metaOf(completion),
+  };
 }
 
 function metaOf(completion: JsonObject): JsonObject {
