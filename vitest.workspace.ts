@@ -12,6 +12,7 @@ const packages = [
   'redis',
   'embedder-use',
   'embedder-onnx',
+  'proxy',
 ];
 
 export default defineConfig({

@@ -32,6 +32,7 @@ const sections = [
   { id: 'quality', title: '6. Quality on the shared pair sets' },
   { id: 'fresh-process', title: '7. Fresh processes' },
   { id: 'burst', title: '8. Burst' },
+  { id: 'proxy', title: '9. Proxy overhead' },
 ] as const;
 
 const { values } = parseArgs({
@@ -73,7 +74,7 @@ const selected = values.sections
       );
       if (!found) {
         throw new Error(
-          `Unknown section "${wanted}"; use 1–8 or ${sections.map((s) => s.id).join(', ')}.`,
+          `Unknown section "${wanted}"; use 1–9 or ${sections.map((s) => s.id).join(', ')}.`,
         );
       }
       return found;

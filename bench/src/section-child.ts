@@ -24,6 +24,8 @@ async function run(): Promise<SectionResult> {
       return (await import('./sections/burst.ts')).burst(options);
     case 'fresh-process':
       return (await import('./sections/fresh-process.ts')).freshProcess(options);
+    case 'proxy':
+      return (await import('./sections/proxy.ts')).proxy(options);
     default:
       throw new Error(`unknown section ${String(id)}`);
   }

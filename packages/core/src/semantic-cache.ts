@@ -19,6 +19,7 @@ import type { Embedder } from './embedder.js';
 import type { CacheEventListener, CacheEventName, MissReason } from './events.js';
 import type { JsonValue } from './json.js';
 import type { LatencySummary } from './latency-histogram.js';
+import { recordTelemetry } from './telemetry.js';
 
 /** Counters since the cache was created, the writes pending now and the lookup latency. */
 export interface CacheStats extends CacheCounters {
@@ -128,6 +129,8 @@ export interface SemanticCache {
  */
 export function createSemanticCache(options: SemanticCacheOptions = {}): SemanticCache {
   const engine = createEngine(options);
+  // OpenTelemetry metrics from the cache's events (no-op until an SDK is registered).
+  recordTelemetry((event, listener) => engine.events.on(event, listener));
   const flights = new Coalescer(engine);
   let closed = false;
   return {
