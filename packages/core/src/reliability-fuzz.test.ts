@@ -605,6 +605,7 @@ describe('a misbehaving store', () => {
           const cache: SemanticCache = createSemanticCache({
             store: misbehaving(inner, behaviours, junk),
             storeTimeoutMs: 20,
+            searchTimeoutMs: 20,
           });
           const first = await cache.getOrCompute(ask('How do I reset my password?'), async () => ({
             value: 'answer',
