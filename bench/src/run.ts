@@ -33,6 +33,7 @@ const sections = [
   { id: 'fresh-process', title: '7. Fresh processes' },
   { id: 'burst', title: '8. Burst' },
   { id: 'proxy', title: '9. Proxy overhead' },
+  { id: 'verified', title: '11. Verified caching' },
 ] as const;
 
 const { values } = parseArgs({
@@ -74,7 +75,7 @@ const selected = values.sections
       );
       if (!found) {
         throw new Error(
-          `Unknown section "${wanted}"; use 1–9 or ${sections.map((s) => s.id).join(', ')}.`,
+          `Unknown section "${wanted}"; use 1–11 or ${sections.map((s) => s.id).join(', ')}.`,
         );
       }
       return found;

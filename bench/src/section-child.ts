@@ -20,6 +20,8 @@ async function run(): Promise<SectionResult> {
       return (await import('./sections/memory.ts')).memory(options);
     case 'quality':
       return (await import('./sections/quality-section.ts')).qualitySection(options);
+    case 'verified':
+      return (await import('./sections/verified.ts')).verified(options);
     case 'burst':
       return (await import('./sections/burst.ts')).burst(options);
     case 'fresh-process':

@@ -1,5 +1,6 @@
 export type { AiSdkEmbedderOptions } from './ai-sdk-embedder.js';
 export { aiSdkEmbedder } from './ai-sdk-embedder.js';
+export { aiSdkJudge } from './ai-sdk-judge.js';
 export type { SemcacheCallOptions } from './call-options.js';
 export type { HolySheepOptions } from './holysheep.js';
 export { createHolySheep, holySheepBaseURL } from './holysheep.js';

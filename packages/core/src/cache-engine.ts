@@ -10,12 +10,15 @@ import type { Embedder } from './embedder.js';
 import { createEntryCipher, type EntryCipher } from './encryption.js';
 import { describeValue, SemcacheError } from './errors.js';
 import { CacheEventEmitter } from './events.js';
+import type { JsonValue } from './json.js';
 import { LatencyHistogram } from './latency-histogram.js';
 import { lexicalEmbedder } from './lexical-embedder.js';
 import { MemoryStore } from './memory-store.js';
+import { OutcomeBook } from './outcome-book.js';
 import { defaultPrices, type ModelPrice } from './pricing.js';
 import { StoreCalls, storeFailure } from './store-calls.js';
 import { validateCacheRequest } from './validate-request.js';
+import { embeddingJudge } from './verification.js';
 import { withTimeout } from './with-timeout.js';
 
 /** Counters since the cache was created, reported by `stats()`. */
@@ -34,6 +37,34 @@ export interface CacheCounters {
   shed: number;
   /** Sum of the estimated cost of every hit, in USD. */
   savedUsd: number;
+  /** Verified caching: semantic hits served because their estimated error was within the bound. */
+  verifiedHits: number;
+  /** Verified caching: candidates it would have served or checked. */
+  wouldBeHits: number;
+  /** Verified caching: candidates checked against a fresh model answer instead of served. */
+  verifications: number;
+  /** Verified caching: checks where the candidate's answer was right / wrong. */
+  verificationsCorrect: number;
+  verificationsWrong: number;
+  /** Verified caching: estimated cost of the model calls spent on checks, in USD. */
+  verificationUsd: number;
+  /** Verified caching: sum of the error estimates of the hits served (for the live false-hit rate). */
+  servedErrorEstimate: number;
+}
+
+/** A candidate being checked: its answer is compared with the fresh one once that is stored. */
+export interface Exploration {
+  namespace: string;
+  candidateKey: string;
+  candidateValue: JsonValue;
+  candidateText: string;
+  requestText: string;
+  similarity: number;
+  errorEstimate: number;
+  /** Whether the entry had been checked right at this similarity or below when it was chosen. */
+  informed: boolean;
+  candidateTtlMs: number;
+  at: number;
 }
 
 /** A request with what the cache derived from it, computed once per request object. */
@@ -57,6 +88,10 @@ export interface CacheEngine {
   readonly latency: LatencyHistogram;
   readonly prices: Readonly<Record<string, ModelPrice>>;
   readonly cipher: EntryCipher | undefined;
+  /** Verified caching's outcomes (present when `verify` is on). */
+  readonly outcomes: OutcomeBook | undefined;
+  /** Candidates being checked, by the exact key of the request that will produce the fresh answer. */
+  readonly explorations: Map<string, Exploration>;
   /** Keys of `request` (validated), memoised per request object. */
   prepare(request: CacheRequest): PreparedRequest;
   /** The vector of the request's semantic text; `undefined` (reported) when embedding fails. */
@@ -75,6 +110,7 @@ export interface CacheEngine {
 export function createEngine(input: SemanticCacheOptions): CacheEngine {
   const embedder = input?.embedder ?? lexicalEmbedder();
   const options = resolveCacheOptions(input, embedder.defaultThreshold);
+  if (options.verify && !options.verify.judge) options.verify.judge = embeddingJudge(embedder);
   if (
     typeof embedder?.embed !== 'function' ||
     typeof embedder.id !== 'string' ||
@@ -107,6 +143,13 @@ export function createEngine(input: SemanticCacheOptions): CacheEngine {
     corruptEntries: 0,
     shed: 0,
     savedUsd: 0,
+    verifiedHits: 0,
+    wouldBeHits: 0,
+    verifications: 0,
+    verificationsCorrect: 0,
+    verificationsWrong: 0,
+    verificationUsd: 0,
+    servedErrorEstimate: 0,
   };
   const memo = new WeakMap<CacheRequest, PreparedRequest>();
 
@@ -174,6 +217,8 @@ export function createEngine(input: SemanticCacheOptions): CacheEngine {
     latency: new LatencyHistogram(),
     prices: { ...defaultPrices, ...input.prices },
     cipher: input.encryption ? createEntryCipher(input.encryption) : undefined,
+    outcomes: options.verify ? new OutcomeBook(store, calls) : undefined,
+    explorations: new Map(),
     prepare: (request) => {
       let prepared = memo.get(request);
       if (!prepared) {

@@ -8,6 +8,7 @@ import type { MissReason } from './events.js';
 import { vetoReason } from './guards.js';
 import type { JsonValue } from './json.js';
 import { estimateCostUsd } from './pricing.js';
+import { decide } from './verification.js';
 
 /** A lookup that found an entry. */
 export interface CacheHit<V extends JsonValue = JsonValue> {
@@ -137,7 +138,11 @@ export async function find<V extends JsonValue>(
   }
   const vector = await engine.embed(prepared);
   if (!vector) return { kind: 'miss', reason: 'not-found' };
-  const minSimilarity = checkSimilarity(callOptions.threshold ?? options.threshold, 'threshold');
+  // Verified caching searches down to its floor: the threshold is then learned per entry.
+  const minSimilarity = checkSimilarity(
+    callOptions.threshold ?? options.verify?.minSimilarity ?? options.threshold,
+    'threshold',
+  );
   const found = await calls.run(
     'search',
     () =>
@@ -178,10 +183,82 @@ export async function find<V extends JsonValue>(
       });
       continue;
     }
+    if (options.verify && engine.outcomes) {
+      const verdict = await verifyCandidate(
+        engine,
+        keys.exactKey,
+        keys.namespace,
+        keys.semanticText,
+        decoded,
+        match.similarity,
+      );
+      if (verdict === 'skip') continue;
+      if (verdict === 'verify') return { kind: 'miss', reason: 'verifying' };
+      if (verdict === 'miss') return { kind: 'miss', reason: 'not-found' };
+    }
     return toHit(engine, 'semantic', decoded, match.similarity);
   }
   return { kind: 'miss', reason: 'not-found' };
 }
+
+/**
+ * Verified caching's decision for one candidate that passed the guards: serve it, check it
+ * against the model's fresh answer (remembered until that answer is stored), skip it (this entry
+ * was wrong at this similarity), or miss (checks are over their share).
+ */
+async function verifyCandidate(
+  engine: CacheEngine,
+  exactKey: string,
+  namespace: string,
+  requestText: string,
+  candidate: CacheEntry,
+  similarity: number,
+): Promise<'serve' | 'verify' | 'skip' | 'miss'> {
+  const verify = engine.options.verify as NonNullable<typeof engine.options.verify>;
+  const book = engine.outcomes as NonNullable<typeof engine.outcomes>;
+  const { counters } = engine;
+  const decision = decide(
+    similarity,
+    await book.entry(namespace, candidate.key),
+    book.pooled(namespace, engine.embedder.id),
+    verify,
+  );
+  if (decision.action === 'skip') return 'skip';
+  if (decision.action === 'serve') {
+    counters.wouldBeHits++;
+    counters.verifiedHits++;
+    counters.servedErrorEstimate += decision.errorEstimate;
+    return 'serve';
+  }
+  // At most that share of would-be hits is checked (the first check is always allowed).
+  counters.wouldBeHits++;
+  if (counters.verifications >= verify.maxVerifyShare * counters.wouldBeHits + 1) return 'miss';
+  counters.verifications++;
+  counters.verificationUsd +=
+    estimateCostUsd(engine.prices, candidate.modelId, candidate.usage) ?? 0;
+  const { explorations } = engine;
+  if (explorations.size >= maxExplorations) {
+    const oldest = explorations.keys().next().value;
+    if (oldest !== undefined) explorations.delete(oldest);
+  }
+  const now = engine.options.now();
+  explorations.set(exactKey, {
+    namespace,
+    candidateKey: candidate.key,
+    candidateValue: candidate.value,
+    candidateText: candidate.text ?? '',
+    requestText,
+    similarity,
+    errorEstimate: decision.errorEstimate,
+    informed: decision.informed,
+    candidateTtlMs: Math.max(1, candidate.expiresAt - now),
+    at: now,
+  });
+  return 'verify';
+}
+
+/** Checks waiting for their fresh answer, at most (oldest forgotten first). */
+const maxExplorations = 10_000;
 
 async function decodeOrDrop(
   engine: CacheEngine,

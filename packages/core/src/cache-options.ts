@@ -11,6 +11,7 @@ import type { EncryptionOptions } from './encryption.js';
 import { describeValue, SemcacheError } from './errors.js';
 import { defaultGuards, type SemanticGuard } from './guards.js';
 import type { ModelPrice } from './pricing.js';
+import type { ResolvedVerify, VerifyOptions } from './verification.js';
 
 /**
  * Options of `createSemanticCache`. Every option has a default, documented once here with
@@ -132,6 +133,14 @@ export interface SemanticCacheOptions {
    */
   maxQueuedWrites?: number;
   /**
+   * Verified semantic caching: instead of one fixed threshold, each semantic candidate is served
+   * only when the false-hit rate estimated from verified outcomes (this entry's and its
+   * embedder's) is at most `maxFalseHitRate`; otherwise the model is called as on a miss, its
+   * answer is returned, and the two answers are compared to learn. `true` for the defaults.
+   * @default off
+   */
+  verify?: boolean | VerifyOptions;
+  /**
    * Prices for the saved-cost estimate (USD per million tokens), merged over `defaultPrices`.
    * @default defaultPrices (see the root README)
    */
@@ -217,6 +226,7 @@ const optionNames: readonly (keyof SemanticCacheOptions)[] = [
   'overloadDelayMs',
   'writeConcurrency',
   'maxQueuedWrites',
+  'verify',
   'prices',
   'encryption',
   'now',
@@ -241,6 +251,8 @@ export interface ResolvedCacheOptions {
   overloadDelayMs: number;
   writeConcurrency: number;
   maxQueuedWrites: number;
+  /** Verified caching, when on (the judge is filled in by the engine when not given). */
+  verify: ResolvedVerify | undefined;
   now: () => number;
 }
 
@@ -328,6 +340,7 @@ export function resolveCacheOptions(
       1,
     ),
     maxQueuedWrites: checkCount(options.maxQueuedWrites ?? d.maxQueuedWrites, 'maxQueuedWrites', 0),
+    verify: resolveVerify(options.verify),
     now: options.now ?? Date.now,
   };
 }
@@ -422,4 +435,38 @@ function checkOneOf<T extends string>(value: T, allowed: readonly T[], name: str
 
 function invalid(message: string): SemcacheError {
   return new SemcacheError('INVALID_OPTIONS', `${message}.`);
+}
+
+const verifyOptionNames = ['maxFalseHitRate', 'minSimilarity', 'maxVerifyShare', 'judge'];
+
+function resolveVerify(verify: SemanticCacheOptions['verify']): ResolvedVerify | undefined {
+  if (verify === undefined || verify === false) return undefined;
+  const options: VerifyOptions = verify === true ? {} : verify;
+  if (typeof options !== 'object' || options === null) {
+    throw invalid('verify must be true, false or an object like { maxFalseHitRate: 0.02 }');
+  }
+  rejectUnknown('verify', options, verifyOptionNames);
+  const maxFalseHitRate = options.maxFalseHitRate ?? 0.02;
+  if (typeof maxFalseHitRate !== 'number' || !(maxFalseHitRate > 0 && maxFalseHitRate < 1)) {
+    throw invalid(
+      `verify.maxFalseHitRate must be a number in (0, 1), got ${describeValue(maxFalseHitRate)}`,
+    );
+  }
+  const maxVerifyShare = options.maxVerifyShare ?? 1;
+  if (typeof maxVerifyShare !== 'number' || !(maxVerifyShare >= 0 && maxVerifyShare <= 1)) {
+    throw invalid(
+      `verify.maxVerifyShare must be a number in [0, 1], got ${describeValue(maxVerifyShare)}`,
+    );
+  }
+  if (options.judge !== undefined && typeof options.judge !== 'function') {
+    throw invalid(
+      'verify.judge must be a function ({ cached, fresh, request, cachedRequest }) => boolean',
+    );
+  }
+  return {
+    maxFalseHitRate,
+    minSimilarity: checkSimilarity(options.minSimilarity ?? 0.8, 'verify.minSimilarity'),
+    maxVerifyShare,
+    judge: options.judge,
+  };
 }

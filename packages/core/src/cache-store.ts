@@ -1,3 +1,5 @@
+import type { OutcomeBin } from './verification.js';
+
 /** What a store keeps for one entry. `payload` is opaque to the store (encoded by the codec). */
 export interface StoreRecord {
   /** The entry's exact key. */
@@ -74,6 +76,19 @@ export interface CacheStore {
    * of missing. A store that lost its connection later must fail fast instead.
    */
   whenReady?(): Promise<void> | undefined;
+  /**
+   * Verified-caching outcomes (see `verify` in the cache options) of `keys`, by similarity bin; an
+   * entry without any gives `undefined`. Optional: without these two methods outcomes live in
+   * this process only. Keys may name entries or a pool (`\u0000verify-pool:<embedder id>`).
+   */
+  readOutcomes?(namespace: string, keys: readonly string[]): Promise<(OutcomeBin[] | undefined)[]>;
+  /** Adds one outcome to `key`'s bins, kept at least `ttlMs` (an entry's: as long as it lives). */
+  recordOutcome?(
+    namespace: string,
+    key: string,
+    outcome: { similarity: number; correct: boolean },
+    ttlMs: number,
+  ): Promise<void>;
   /** Releases timers and connections the store owns. */
   close(): Promise<void>;
 }

@@ -1,10 +1,11 @@
-import type { CacheEngine } from './cache-engine.js';
+import type { CacheEngine, Exploration } from './cache-engine.js';
 import { cacheability } from './cache-lookup.js';
 import { type CacheCallOptions, checkTtl } from './cache-options.js';
-import type { ComputedResponse } from './cache-policy.js';
+import { type ComputedResponse, isStorableResponse } from './cache-policy.js';
 import type { CacheRequest } from './cache-request.js';
 import { encodeEntry } from './codec.js';
 import { describeValue, SemcacheError } from './errors.js';
+import type { JsonValue } from './json.js';
 
 /** A write handed to the store's write queue. */
 export interface PendingWrite {
@@ -31,9 +32,9 @@ export function writeResponse(
   callOptions: CacheCallOptions = {},
 ): PendingWrite {
   // A malformed request throws INVALID_REQUEST here: that is the caller's bug, not the store's.
-  if (cacheability(engine, request, callOptions) !== undefined || !shouldStore(engine, response)) {
-    return refused;
-  }
+  if (cacheability(engine, request, callOptions) !== undefined) return refused;
+  if (engine.explorations.size > 0) checkExploration(engine, request, response);
+  if (!shouldStore(engine, response)) return refused;
   const { calls } = engine;
   const queued = calls.pendingWrites >= engine.options.writeConcurrency;
   const written = calls.track(write(engine, request, response, callOptions));
@@ -93,6 +94,69 @@ async function write(
   engine.counters.stores++;
   engine.events.emit('store', { key: keys.exactKey, bytes: payload.length, ttlMs });
   return true;
+}
+
+/**
+ * Verified caching: when `request` had a candidate under check, compares it with this complete
+ * fresh answer (whether or not the answer is stored) in the background.
+ */
+function checkExploration(
+  engine: CacheEngine,
+  request: CacheRequest,
+  response: ComputedResponse,
+): void {
+  const { exactKey } = engine.prepare(request).keys;
+  const exploration = engine.explorations.get(exactKey);
+  if (!exploration) return;
+  engine.explorations.delete(exactKey);
+  if (!isStorableResponse(response)) return;
+  engine.calls.track(judge(engine, exactKey, exploration, response.value));
+}
+
+/** How long a check waits for its fresh answer before it is forgotten. */
+const explorationTtlMs = 10 * 60_000;
+
+/** Compares a checked candidate's answer with the fresh one and records the outcome. Never throws. */
+async function judge(
+  engine: CacheEngine,
+  key: string,
+  exploration: Exploration,
+  fresh: JsonValue,
+): Promise<void> {
+  const verify = engine.options.verify;
+  if (!verify?.judge || !engine.outcomes) return;
+  if (engine.options.now() - exploration.at > explorationTtlMs) return;
+  let correct: boolean;
+  try {
+    correct = await verify.judge({
+      cached: exploration.candidateValue,
+      fresh,
+      request: exploration.requestText,
+      cachedRequest: exploration.candidateText,
+    });
+  } catch (error) {
+    engine.reportError('judge', error);
+    return;
+  }
+  const { counters } = engine;
+  if (correct) counters.verificationsCorrect++;
+  else counters.verificationsWrong++;
+  engine.events.emit('verify', {
+    key,
+    candidateKey: exploration.candidateKey,
+    similarity: exploration.similarity,
+    correct: correct === true,
+    errorEstimate: exploration.errorEstimate,
+  });
+  await engine.outcomes.record(
+    exploration.namespace,
+    exploration.candidateKey,
+    engine.embedder.id,
+    exploration.informed,
+    exploration.similarity,
+    correct === true,
+    exploration.candidateTtlMs,
+  );
 }
 
 function shouldStore(engine: CacheEngine, response: ComputedResponse): boolean {

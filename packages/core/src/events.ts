@@ -9,7 +9,12 @@ export type MissReason =
   | 'too-large'
   | 'store-error'
   /** The exact lookup missed and the semantic search was skipped: the process was overloaded. */
-  | 'shed';
+  | 'shed'
+  /**
+   * Verified caching: a semantic candidate was not certain enough to serve, so the model is called
+   * and its answer compared with the candidate's to learn.
+   */
+  | 'verifying';
 
 /** Payload of each event, by name. */
 export interface CacheEvents {
@@ -34,6 +39,17 @@ export interface CacheEvents {
    * `overloadDelayMs`) or the write queue is full. `operation`: `'semantic-search'` or `'write'`.
    */
   shed: { key: string; operation: 'semantic-search' | 'write'; reason: string };
+  /**
+   * Verified caching: a candidate's answer was compared with the model's fresh one. `correct`:
+   * serving it would have been right; `errorEstimate`: the bound that made the cache verify.
+   */
+  verify: {
+    key: string;
+    candidateKey: string;
+    similarity: number;
+    correct: boolean;
+    errorEstimate: number;
+  };
   /**
    * The circuit breaker opened (store faults: calls skip the store for a while) or closed again
    * (the store answered). `reason` says why, for an operator.

@@ -46,3 +46,5 @@ export type { ModelPrice } from './pricing.js';
 export { defaultPrices } from './pricing.js';
 export type { CacheStats, SemanticCache } from './semantic-cache.js';
 export { createSemanticCache } from './semantic-cache.js';
+export type { AnswerJudge, OutcomeBin, VerifyOptions } from './verification.js';
+export { embeddingJudge } from './verification.js';

@@ -45,4 +45,5 @@ export { normalizeText, segmentWords } from './text-normalize.js';
 export { validateCacheRequest } from './validate-request.js';
 export type { VectorIndexOptions, VectorMatch } from './vector-index.js';
 export { VectorIndex } from './vector-index.js';
+export { answerText, decide, judgePrompt, readJudgeVerdict, wilsonUpper } from './verification.js';
 export { withTimeout } from './with-timeout.js';

@@ -1,6 +1,7 @@
 import type { CacheStore, StoreMatch, StoreRecord, StoreSearch } from './cache-store.js';
 import { SemcacheError } from './errors.js';
 import { VectorIndex, type VectorIndexOptions } from './vector-index.js';
+import { addOutcome, type OutcomeBin } from './verification.js';
 
 /**
  * Options of {@link MemoryStore}, with their defaults:
@@ -46,6 +47,8 @@ export class MemoryStore implements CacheStore {
   readonly maxEntries: number;
   readonly maxBytes: number;
   readonly #records = new Map<string, MemoryRecord>();
+  /** Verified-caching outcomes by `namespace \0 key`, oldest first; at most `maxEntries` + 1000. */
+  readonly #outcomes = new Map<string, { bins: OutcomeBin[]; expiresAt: number }>();
   readonly #indexes = new Map<string, VectorIndex>();
   readonly #indexOptions: Omit<VectorIndexOptions, 'dimensions'>;
   readonly #now: () => number;
@@ -148,6 +151,41 @@ export class MemoryStore implements CacheStore {
   async clear(namespace: string): Promise<void> {
     for (const [id, record] of this.#records) {
       if (record.namespace === namespace) this.#remove(id);
+    }
+    for (const id of this.#outcomes.keys()) {
+      if (id.startsWith(`${namespace}\u0000`)) this.#outcomes.delete(id);
+    }
+  }
+
+  async readOutcomes(
+    namespace: string,
+    keys: readonly string[],
+  ): Promise<(OutcomeBin[] | undefined)[]> {
+    const now = this.#now();
+    return keys.map((key) => {
+      const held = this.#outcomes.get(`${namespace}\u0000${key}`);
+      return held && held.expiresAt > now ? held.bins.map((bin) => ({ ...bin })) : undefined;
+    });
+  }
+
+  async recordOutcome(
+    namespace: string,
+    key: string,
+    outcome: { similarity: number; correct: boolean },
+    ttlMs: number,
+  ): Promise<void> {
+    const id = `${namespace}\u0000${key}`;
+    const now = this.#now();
+    const held = this.#outcomes.get(id);
+    const bins = held && held.expiresAt > now ? held.bins : [];
+    this.#outcomes.delete(id);
+    this.#outcomes.set(id, {
+      bins: addOutcome(bins, outcome.similarity, outcome.correct),
+      expiresAt: Math.max(held?.expiresAt ?? 0, now + ttlMs),
+    });
+    if (this.#outcomes.size > this.maxEntries + 1000) {
+      const oldest = this.#outcomes.keys().next().value;
+      if (oldest !== undefined) this.#outcomes.delete(oldest);
     }
   }
 

@@ -25,6 +25,11 @@ import { recordTelemetry } from './telemetry.js';
 export interface CacheStats extends CacheCounters {
   /** Writes queued or running now. */
   pendingWrites: number;
+  /**
+   * Verified caching: the estimated false-hit rate among the semantic hits it served (the mean
+   * of their error bounds); `undefined` before the first.
+   */
+  estimatedFalseHitRate: number | undefined;
   /** Latency of lookups (hits and misses), in milliseconds. */
   lookupLatency: LatencySummary;
 }
@@ -152,6 +157,10 @@ export function createSemanticCache(options: SemanticCacheOptions = {}): Semanti
     stats: () => ({
       ...engine.counters,
       pendingWrites: engine.calls.pendingWrites,
+      estimatedFalseHitRate:
+        engine.counters.verifiedHits > 0
+          ? engine.counters.servedErrorEstimate / engine.counters.verifiedHits
+          : undefined,
       lookupLatency: engine.latency.summary(),
     }),
     flush: () => engine.calls.flush(),

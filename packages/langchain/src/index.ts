@@ -4,6 +4,7 @@ export type { LangChainCacheOptions } from './cache-options.js';
 export type { FailureHandler } from './failure-handler.js';
 export type { LangChainEmbedderOptions } from './langchain-embedder.js';
 export { langchainEmbedder } from './langchain-embedder.js';
+export { langchainJudge } from './langchain-judge.js';
 export type { SemanticCacheOptions, SemanticCacheOverrides } from './semantic-cache.js';
 export { SemanticCache } from './semantic-cache.js';
 export type { LangChainRequest } from './to-cache-request.js';

@@ -6,6 +6,7 @@
  * | `<prefix><ns>:gen` | string | current generation of namespace `ns` (bumped to clear it) |
  * | `<prefix><ns>:<gen>:e:{<key>}` | string, PX | one entry (see `entry-format.ts`) |
  * | `<prefix><ns>:<gen>:p:{<digest>}` | list, PX | the vectors of one partition, newest last (on-demand loads) |
+ * | `<prefix><ns>:<gen>:o:{<key>}` | hash, PX | verified-caching outcomes of an entry (or a pool) |
  * | `<prefix><ns>:l:{<key>}` | string, PX | single-flight lease of `key` |
  * | `<prefix><ns>:stats` | hash | hit counters, only with `recordStats` |
  * | `<prefix>!changes` | stream | index changes read by every process |
@@ -21,6 +22,8 @@ export interface KeyLayout {
   entry(namespace: string, generation: number, key: string): string;
   /** The list of a partition's vectors (`digest` = `partitionDigest`) at one generation. */
   partition(namespace: string, generation: number, digest: string): string;
+  /** The verified-caching outcomes of an entry (`tag` = `outcomesTag(key)`) at one generation. */
+  outcomes(namespace: string, generation: number, tag: string): string;
   lease(namespace: string, key: string): string;
   stats(namespace: string): string;
   readonly changes: string;
@@ -58,6 +61,8 @@ export function keyLayout(prefix = 'semcache:'): KeyLayout {
       `${prefix}${encodeNamespace(namespace)}:${generation.toString(36)}:e:{${key}}`,
     partition: (namespace, generation, digest) =>
       `${prefix}${encodeNamespace(namespace)}:${generation.toString(36)}:p:{${digest}}`,
+    outcomes: (namespace, generation, tag) =>
+      `${prefix}${encodeNamespace(namespace)}:${generation.toString(36)}:o:{${tag}}`,
     lease: (namespace, key) => `${prefix}${encodeNamespace(namespace)}:l:{${key}}`,
     stats: (namespace) => `${prefix}${encodeNamespace(namespace)}:stats`,
     changes: `${prefix}!changes`,

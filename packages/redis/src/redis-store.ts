@@ -2,6 +2,7 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import {
   type CacheStore,
   type FlightCoordinator,
+  type OutcomeBin,
   SemcacheError,
   type StoreMatch,
   type StoreRecord,
@@ -23,6 +24,7 @@ import { Generations } from './generations.js';
 import { IndexReplica, type IndexReplicaStats, type ReplicaMode } from './index-replica.js';
 import { IndexSync } from './index-sync.js';
 import { type KeyLayout, keyLayout } from './key-layout.js';
+import { outcomesTag, readOutcomes, recordOutcome } from './outcome-store.js';
 import { appendPartitionRecord, encodePartitionRecord, readPartition } from './partition-list.js';
 import { duplicateConnection, isCluster, type RedisClient } from './redis-client.js';
 
@@ -400,6 +402,31 @@ export class RedisStore implements CacheStore {
     if (this.#recordStats)
       this.#count(namespace, matches.length > 0 ? 'searchHits' : 'searchMisses');
     return matches;
+  }
+
+  async readOutcomes(
+    namespace: string,
+    keys: readonly string[],
+  ): Promise<(OutcomeBin[] | undefined)[]> {
+    const generation =
+      this.#generations.known(namespace) ?? (await this.#generations.current(namespace));
+    return readOutcomes(
+      this.#client,
+      this.#gate,
+      keys.map((key) => this.#layout.outcomes(namespace, generation, outcomesTag(key))),
+    );
+  }
+
+  async recordOutcome(
+    namespace: string,
+    key: string,
+    outcome: { similarity: number; correct: boolean },
+    ttlMs: number,
+  ): Promise<void> {
+    const generation =
+      this.#generations.known(namespace) ?? (await this.#generations.current(namespace));
+    const redisKey = this.#layout.outcomes(namespace, generation, outcomesTag(key));
+    await recordOutcome(this.#client, this.#gate, redisKey, outcome, ttlMs);
   }
 
   async clear(namespace: string): Promise<void> {
