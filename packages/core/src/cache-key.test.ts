@@ -32,6 +32,32 @@ const variants: Record<string, CacheRequest> = {
   namespace: { ...base, scope: { namespace: 'v2' } },
   toolChoice: { ...base, toolChoice: { type: 'required' } },
   stop: { ...base, params: { ...base.params, stopSequences: ['\n'] } },
+  finalMessageOptions: {
+    ...base,
+    messages: [
+      base.messages[0] as CacheRequest['messages'][number],
+      {
+        ...(base.messages[1] as CacheRequest['messages'][number]),
+        providerOptions: { openai: { name: 'bob' } },
+      },
+    ],
+  },
+  finalPartOptions: {
+    ...base,
+    messages: [
+      base.messages[0] as CacheRequest['messages'][number],
+      {
+        role: 'user',
+        content: [
+          {
+            type: 'text',
+            text: 'What is the capital of France?',
+            providerOptions: { x: { cache: true } },
+          },
+        ],
+      },
+    ],
+  },
 };
 
 describe('deriveCacheKeys', () => {

@@ -77,11 +77,25 @@ export function deriveCacheKeys(request: CacheRequest, options: CacheKeyOptions 
       texts.every((t) => t !== undefined) && turns.at(-1)?.role === 'user'
         ? turns.map((m, i) => `${m.role}: ${texts[i]}`).join('\n')
         : undefined;
-    contextMaterial = { ...base, policy, system };
+    const extras = turns.map(beyondText);
+    contextMaterial = {
+      ...base,
+      policy,
+      system,
+      ...(extras.some((extra) => extra !== undefined) ? { turnExtras: extras } : {}),
+    };
   } else {
     const last = messages.at(-1);
     semanticText = last?.role === 'user' ? textOnly(last) : undefined;
-    contextMaterial = { ...base, policy, messages: messages.slice(0, -1) };
+    // Whatever the final message holds besides its text (its provider options, part options)
+    // shapes the answer too: semantic hits must agree on it.
+    const extra = last ? beyondText(last) : undefined;
+    contextMaterial = {
+      ...base,
+      policy,
+      messages: messages.slice(0, -1),
+      ...(extra === undefined ? {} : { lastExtra: extra }),
+    };
   }
   if (semanticText !== undefined) {
     semanticText = semanticText.trim();
@@ -105,6 +119,21 @@ export function deriveCacheKeys(request: CacheRequest, options: CacheKeyOptions 
 
 function codeUnits(id: string): string {
   return Buffer.from(id, 'utf16le').toString('hex');
+}
+
+/**
+ * What a message holds besides the text the semantic match compares: its provider options and
+ * every part field other than `type` and `text`; `undefined` when there is nothing else (so plain
+ * requests keep the context keys they always had).
+ */
+function beyondText(message: CacheMessage): unknown {
+  const parts = message.content.map((part) => {
+    const { type: _type, text: _text, ...rest } = part as { type: string; text?: string };
+    return Object.keys(rest).length > 0 ? rest : undefined;
+  });
+  const hasParts = parts.some((part) => part !== undefined);
+  if (message.providerOptions === undefined && !hasParts) return undefined;
+  return { providerOptions: message.providerOptions, parts: hasParts ? parts : undefined };
 }
 
 function textOnly(message: CacheMessage): string | undefined {

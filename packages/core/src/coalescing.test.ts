@@ -334,3 +334,27 @@ describe('lookupOrLead (lookup, model call and store in separate steps)', () => 
     expect(results.filter((r) => r.coalesced)).toHaveLength(2);
   });
 });
+
+test('a stream that goes around the cache (bypass) is still stopped when its reader leaves', async () => {
+  const cache = createSemanticCache();
+  let aborted = false;
+  const result = await cache.getOrStream(
+    ask('q'),
+    {
+      start: async (signal) => {
+        signal.addEventListener('abort', () => {
+          aborted = true;
+        });
+        return (async function* () {
+          yield 'first';
+          await new Promise((resolve) => setTimeout(resolve, 10_000));
+        })();
+      },
+      complete: () => undefined,
+    },
+    { bypass: true },
+  );
+  if (result.kind !== 'live') throw new Error('expected a live stream');
+  for await (const _part of result.parts) break;
+  expect(aborted).toBe(true);
+});

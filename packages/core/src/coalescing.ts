@@ -230,7 +230,22 @@ export class Coalescer {
     if (found.kind !== 'miss') return { ...found, coalesced: false };
     const { reason } = found;
     if (goesAround(reason)) {
-      const parts = await source.start(new AbortController().signal);
+      // Not shared and not stored, but the model stream still stops when its reader leaves.
+      const controller = new AbortController();
+      const live = new LiveParts<P, boolean>(() => controller.abort());
+      const parts = live.subscribe(signal);
+      const upstream = await source.start(controller.signal);
+      void (async () => {
+        try {
+          for await (const part of upstream) {
+            if (controller.signal.aborted) break;
+            live.push(part);
+          }
+          live.end(false);
+        } catch (error) {
+          live.fail(error);
+        }
+      })();
       return { kind: 'live', reason, coalesced: false, parts, stored: Promise.resolve(false) };
     }
     if (!coalesce) return this.#streamAlone(request, source, callOptions, reason, signal);
