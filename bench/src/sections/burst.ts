@@ -11,7 +11,7 @@ import { benchModel } from '../lib/fixtures.ts';
 import { count, ms, percent, table } from '../lib/format.ts';
 import { openRedis } from '../lib/redis.ts';
 import type { SectionOptions, SectionResult, Target } from '../lib/section.ts';
-import { pool, type Summary, summarize } from '../stats.ts';
+import { pool, type Summary } from '../stats.ts';
 import { makeSentences } from '../synthetic-text.ts';
 
 interface Scenario {
