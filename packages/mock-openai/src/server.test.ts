@@ -292,14 +292,15 @@ describe('startMockOpenAI', () => {
   });
 
   test('waits latencyMs before responding, changeable with setLatency', async () => {
-    const slow = await startExtra({ latencyMs: 40 });
+    // Generous margins: a busy machine slows a request, it never makes one early.
+    const slow = await startExtra({ latencyMs: 500 });
     let started = performance.now();
     await chat({ messages: [user('hi')] }, slow.url);
-    expect(performance.now() - started).toBeGreaterThanOrEqual(35);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(490);
     slow.setLatency(0);
     started = performance.now();
     await chat({ messages: [user('hi')] }, slow.url);
-    expect(performance.now() - started).toBeLessThan(35);
+    expect(performance.now() - started).toBeLessThan(490);
     expect(() => slow.setLatency(-1)).toThrow(RangeError);
   });
 

@@ -77,10 +77,11 @@ describe('RedisFlightCoordinator', () => {
 
   test('a holder that keeps working keeps its lease past the lease TTL', async () => {
     const prefix = `fc${++run}:`;
-    const { coordinator: a, layout } = coordinator(prefix, client, 150);
-    const b = coordinator(prefix, client, 150).coordinator;
+    // TTL 600 ms, renewed every 200 ms: only a renewal more than 400 ms late could lose it.
+    const { coordinator: a, layout } = coordinator(prefix, client, 600);
+    const b = coordinator(prefix, client, 600).coordinator;
     const release = await a.tryAcquire('ns', 'k', 30_000);
-    await new Promise((resolve) => setTimeout(resolve, 600));
+    await new Promise((resolve) => setTimeout(resolve, 1800));
     expect(await b.tryAcquire('ns', 'k', 30_000)).toBeUndefined();
     expect(await client.pttl(layout.lease('ns', 'k'))).toBeGreaterThan(0);
     await release?.();
