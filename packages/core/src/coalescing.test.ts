@@ -2,6 +2,7 @@ import { afterEach, describe, expect, test, vi } from 'vitest';
 import type { ComputedResponse } from './cache-policy.js';
 import type { CacheRequest } from './cache-request.js';
 import type { JsonValue } from './json.js';
+import { MemoryStore } from './memory-store.js';
 import { createSemanticCache } from './semantic-cache.js';
 
 const ask = (text: string): CacheRequest => ({
@@ -242,6 +243,71 @@ describe('getOrStream', () => {
       value: { text: 'generated' },
     });
     expect(model.opened).toBe(0);
+  });
+});
+
+describe('an answer whose write is still on its way', () => {
+  /** A MemoryStore whose writes land only when the test lets them. */
+  function slowWrites() {
+    const store = new MemoryStore();
+    const pending: (() => void)[] = [];
+    const set = store.set.bind(store);
+    store.set = (namespace, record) =>
+      new Promise<void>((resolve, reject) => {
+        pending.push(() => set(namespace, record).then(resolve, reject));
+      });
+    return {
+      store,
+      land: () => {
+        for (const go of pending.splice(0)) go();
+      },
+      pending,
+    };
+  }
+
+  test('a caller arriving after a stream ended but before its write landed gets that answer, not a model call', async () => {
+    const { store, land, pending } = slowWrites();
+    const cache = createSemanticCache({ store, storeTimeoutMs: 5000 });
+    const model = liveSource([]);
+    const stream = await cache.getOrStream(ask('q'), model.source);
+    model.send('streamed');
+    model.end();
+    // The model stream ended and its answer is being written (a reader's stream ends after that).
+    await vi.waitFor(() => expect(pending).toHaveLength(1));
+    let computed = 0;
+    const generate = await cache.getOrCompute(ask('q'), async () => {
+      computed++;
+      return answer('own');
+    });
+    const replay = await cache.getOrStream(ask('q'), liveSource([]).source);
+    land();
+    expect(generate).toMatchObject({ coalesced: true, value: { text: 'streamed' } });
+    expect(replay).toMatchObject({ kind: 'live', coalesced: true });
+    if (stream.kind === 'live') expect(await drain(stream.parts)).toEqual(['streamed']);
+    if (replay.kind === 'live') expect(await drain(replay.parts)).toEqual(['streamed']);
+    expect(computed).toBe(0);
+    if (stream.kind === 'live') expect(await stream.stored).toBe(true);
+    expect(await cache.getOrCompute(ask('q'), async () => answer('own'))).toMatchObject({
+      kind: 'exact',
+      value: { text: 'streamed' },
+    });
+  });
+
+  test('the same holds for a generate call: the flight is shared until the write settled', async () => {
+    const { store, land, pending } = slowWrites();
+    const cache = createSemanticCache({ store, storeTimeoutMs: 5000 });
+    let computed = 0;
+    const compute = async () => {
+      computed++;
+      return answer(`answer ${computed}`);
+    };
+    const first = cache.getOrCompute(ask('q'), compute);
+    await vi.waitFor(() => expect(pending).toHaveLength(1));
+    const second = await cache.getOrCompute(ask('q'), compute);
+    land();
+    expect(await first).toMatchObject({ kind: 'miss', coalesced: false, stored: true });
+    expect(second).toMatchObject({ kind: 'miss', coalesced: true, value: { text: 'answer 1' } });
+    expect(computed).toBe(1);
   });
 });
 

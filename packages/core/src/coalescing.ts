@@ -390,12 +390,19 @@ export class Coalescer {
   }
 
   /**
-   * Ends `flight` for its waiters and frees its key; a lease it holds is released once `after`
-   * (the answer's write) settled, so other processes find the answer when they wake.
+   * Ends `flight` for its waiters; an answer's flight keeps its key (later callers get the answer
+   * at once) and its lease until `after` (the answer's write) settled, so callers in this and
+   * other processes find the answer either in the flight or in the store.
    */
   #finish(key: string, flight: Flight, end: FlightEnd, after?: Promise<unknown>): void {
     flight.finish(end);
-    if (this.#flights.get(key) === flight) this.#flights.delete(key);
+    const forget = () => {
+      if (this.#flights.get(key) === flight) this.#flights.delete(key);
+    };
+    // An answer stays shareable until its write settled: a caller that arrives in between missed
+    // the store (not written yet) and would otherwise call the model again.
+    if (after && end.kind === 'value') void after.then(forget, forget);
+    else forget();
     clearTimeout(flight.lead?.timer);
     const release = flight.release;
     flight.release = undefined;
