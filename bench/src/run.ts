@@ -71,11 +71,11 @@ if (values.render) {
 const selected = values.sections
   ? values.sections.split(',').map((wanted) => {
       const found = sections.find(
-        (section, i) => section.id === wanted.trim() || String(i + 1) === wanted.trim(),
+        (section) => section.id === wanted.trim() || section.title.startsWith(`${wanted.trim()}.`),
       );
       if (!found) {
         throw new Error(
-          `Unknown section "${wanted}"; use 1–11 or ${sections.map((s) => s.id).join(', ')}.`,
+          `Unknown section "${wanted}"; use ${sections.map((s) => s.title.split('.')[0]).join(', ')} or ${sections.map((s) => s.id).join(', ')}.`,
         );
       }
       return found;
