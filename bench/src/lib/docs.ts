@@ -193,8 +193,15 @@ export function updateBenchmarksMarkdown(document: string, run: BenchRun): strin
     ...run.sections.flatMap((section) => section.targets.map(targetRow)),
   ])}\n`;
   updated = `${updated.slice(0, tableStart + 1)}${targetTable}${updated.slice(tableEnd)}`;
-  const note = `Section${run.sections.length > 1 ? 's' : ''} ${run.sections.map((section) => section.title.split('.')[0]).join(', ')} re-run on ${run.startedAt.replace('T', ' ').replace(/\.\d+Z$/, ' UTC')} at commit ${run.machine.commit} with \`${run.command}\` (${(run.durationSeconds / 60).toFixed(1)} min); the other sections are from the run above.`;
+  const numbers = run.sections.map((section) => section.title.split('.')[0] ?? section.id);
+  const { machine } = run;
+  const note = `Section${numbers.length > 1 ? 's' : ''} ${numbers.join(', ')} re-run on ${run.startedAt.replace('T', ' ').replace(/\.\d+Z$/, ' UTC')} at commit ${machine.commit} with \`${run.command}\` (${(run.durationSeconds / 60).toFixed(1)} min; ${machine.cpu}, ${machine.cores} cores, load average at start ${machine.loadAverage.toFixed(2)}); the other sections are from the run above.`;
+  // Earlier re-run notes stay for the sections this run did not touch.
+  const rerun = /(?<=\n)Sections? ([^\n]*?) re-run on [^\n]*\n\n/g;
+  const earlier = [...updated.matchAll(rerun)]
+    .filter((match) => !(match[1] ?? '').split(/, | and /).some((n) => numbers.includes(n)))
+    .map((match) => match[0].trim());
   return updated
-    .replace(/\nSections? [^\n]* re-run on [^\n]*\n\n/, '\n')
-    .replace(/\n## Targets: /, `\n${note}\n\n## Targets: `);
+    .replace(rerun, '')
+    .replace(/\n## Targets: /, `\n${[...earlier, note].join('\n\n')}\n\n## Targets: `);
 }
