@@ -9,7 +9,7 @@
 // copies this workspace's `pnpm install` put in place, so they are the versions pnpm-lock.yaml pins.
 // Needs `pnpm build` first (CI runs it before `pnpm test`).
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -88,18 +88,16 @@ let work = '';
 let app = '';
 
 beforeAll(async () => {
+  // Every source file has both builds (existence only: `tsc -b` leaves an output alone when its
+  // source's content did not change, so modification times prove nothing).
   for (const { dir } of packages) {
     const root = join(packagesDir, dir);
     for (const file of readdirSync(join(root, 'src'), { recursive: true, encoding: 'utf8' })) {
       if (!file.endsWith('.ts') || /\.test(\.helper)?\.ts$/.test(file)) continue;
-      const source = statSync(join(root, 'src', file)).mtimeMs;
       for (const out of ['dist', join('dist', 'cjs')]) {
-        const built = join(root, out, file.replace(/\.ts$/, '.js'));
-        if (out.endsWith('cjs') && file === 'cli.ts') continue;
-        if (!existsSync(built) || statSync(built).mtimeMs < source) {
-          throw new Error(
-            `packages/${dir}/${out} is missing or older than src; run \`pnpm build\` first`,
-          );
+        if (out !== 'dist' && file === 'cli.ts') continue; // the bins are ES modules only
+        if (!existsSync(join(root, out, file.replace(/\.ts$/, '.js')))) {
+          throw new Error(`packages/${dir}/${out} lacks ${file}: run \`pnpm build\` first`);
         }
       }
     }
@@ -134,10 +132,13 @@ beforeAll(async () => {
         `link:${realpathSync(join(packagesDir, dir, 'node_modules', dependency))}`;
     }
   }
+  overrides['@langchain/openai'] =
+    `link:${realpathSync(join(packagesDir, 'langchain', 'node_modules', '@langchain', 'openai'))}`;
   overrides['@types/node'] = `link:${realpathSync(join(repo, 'node_modules', '@types', 'node'))}`;
   overrides['@types/json-schema'] =
     `link:${realpathSync(join(packagesDir, 'ai-sdk', 'node_modules', '@types', 'json-schema'))}`;
-  for (const name of ['ai', 'ioredis', '@langchain/core', '@types/node', '@types/json-schema']) {
+  const alsoInstalled = ['ai', 'ioredis', '@langchain/core', '@langchain/openai'];
+  for (const name of [...alsoInstalled, '@types/node', '@types/json-schema']) {
     specs[name] = overrides[name] ?? '';
   }
   await writeFile(
@@ -354,6 +355,53 @@ test(
       'model calls: 1',
     ]);
     expect(lines[0]).toContain('Mock answer to "What is the capital of France?"');
+  },
+  slow,
+);
+
+test(
+  "each README's first TypeScript snippet, and the root README's Quick start, type-checks as written",
+  async () => {
+    const readmes = [
+      { name: 'root', file: join(repo, 'README.md'), heading: '## Quick start' },
+      ...packages.map(({ dir }) => ({
+        name: dir,
+        file: join(packagesDir, dir, 'README.md'),
+        heading: '',
+      })),
+    ];
+    const files: string[] = [];
+    for (const { name, file, heading } of readmes) {
+      const markdown = await readFile(file, 'utf8');
+      if (!markdown.includes('```ts\n')) continue;
+      const snippet = `snippet-${name}.mts`;
+      await writeFile(join(app, snippet), `${snippetAfter(markdown, heading)}\nexport {};\n`);
+      files.push(snippet);
+    }
+    expect(files.length).toBeGreaterThanOrEqual(8);
+    await writeFile(
+      join(app, 'tsconfig.snippets.json'),
+      JSON.stringify({
+        compilerOptions: {
+          module: 'nodenext',
+          moduleResolution: 'nodenext',
+          target: 'es2023',
+          lib: ['es2023', 'dom'],
+          types: ['node'],
+          strict: true,
+          noEmit: true,
+          skipLibCheck: true,
+          allowImportingTsExtensions: true,
+        },
+        files,
+      }),
+    );
+    const tsc = join(repo, 'node_modules', '.bin', 'tsc');
+    const result = await run(tsc, ['-p', 'tsconfig.snippets.json', '--pretty', 'false'], {
+      cwd: app,
+    });
+    expect(`${result.stdout}${result.stderr}`.trim()).toBe('');
+    expect(result.code).toBe(0);
   },
   slow,
 );
