@@ -10,7 +10,7 @@
 // Needs `pnpm build` first (CI runs it before `pnpm test`).
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -229,6 +229,21 @@ describe.each([
       );
       expect(required['@semcache/redis']?.names).toContain('RedisStore');
       expect(required['@semcache/mock-openai']?.names).toContain('startMockOpenAI');
+    },
+    slow,
+  );
+
+  test(
+    'the libraries work from CommonJS: a cache in memory and on Redis, the mock server, the proxy',
+    async () => {
+      await copyFile(join(repo, 'tests', 'scratch-app', 'works.cjs'), join(app, 'works.cjs'));
+      const result = JSON.parse(await mustRun(node, ['works.cjs'], { cwd: app })) as unknown;
+      expect(result).toEqual({
+        memory: ['miss', 'exact', 'semantic'],
+        redis: ['miss', 'exact', 'semantic'],
+        proxy: ['miss', 'exact'],
+        upstreamCalls: 1,
+      });
     },
     slow,
   );
