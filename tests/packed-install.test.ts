@@ -143,7 +143,7 @@ beforeAll(async () => {
   }
   await writeFile(
     join(app, 'package.json'),
-    JSON.stringify({ name: 'scratch-app', private: true, type: 'module', dependencies: specs }),
+    JSON.stringify({ name: 'scratch-app', private: true, type: 'commonjs', dependencies: specs }),
   );
   await writeFile(
     join(app, 'pnpm-workspace.yaml'),
@@ -358,10 +358,10 @@ test(
   "the README's Quick start runs as written against the mock server, with no key",
   async () => {
     const readme = await readFile(join(repo, 'README.md'), 'utf8');
-    await writeFile(join(app, 'quickstart.ts'), snippetAfter(readme, '## Quick start'));
+    await writeFile(join(app, 'quickstart.mts'), snippetAfter(readme, '## Quick start'));
     const env = { ...process.env };
     delete env.HOLYSHEEP_API_KEY;
-    const output = await mustRun(process.execPath, ['quickstart.ts'], { cwd: app, env });
+    const output = await mustRun(process.execPath, ['quickstart.mts'], { cwd: app, env });
     const lines = output.trim().split('\n');
     expect(lines.map((line) => line.split(' | ')[0])).toEqual([
       'miss',
