@@ -19,14 +19,26 @@ export default defineConfig({
   resolve: { conditions: [sourceCondition] },
   ssr: { resolve: { conditions: [sourceCondition] } },
   test: {
-    projects: packages.map((name) => ({
-      extends: true,
-      test: {
-        name,
-        root: `packages/${name}`,
-        include: ['src/**/*.test.ts'],
-        setupFiles: [fileURLToPath(new URL('./vitest.setup.ts', import.meta.url))],
+    projects: [
+      ...packages.map((name) => ({
+        extends: true,
+        test: {
+          name,
+          root: `packages/${name}`,
+          include: ['src/**/*.test.ts'],
+          setupFiles: [fileURLToPath(new URL('./vitest.setup.ts', import.meta.url))],
+        },
+      })),
+      {
+        extends: true,
+        test: {
+          // The packed tarballs installed outside the workspace and the README snippets: these
+          // use the build (run `pnpm build` first), not the sources.
+          name: 'packaging',
+          root: 'tests',
+          include: ['*.test.ts'],
+        },
       },
-    })),
+    ],
   },
 });

@@ -13,7 +13,11 @@ test('a missing key is a MISSING_API_KEY error naming HOLYSHEEP_API_KEY', () => 
     expect.unreachable();
   } catch (error) {
     expect(isSemcacheError(error, 'MISSING_API_KEY')).toBe(true);
-    expect((error as Error).message).toMatch(/HOLYSHEEP_API_KEY/);
+    const message = (error as Error).message;
+    expect(message).toMatch(/set the HOLYSHEEP_API_KEY environment variable/);
+    expect(message).toContain('https://api.holysheep.ai/v1');
+    expect(message).toContain('{ apiKey }');
+    expect(message).toMatch(/without a key.*startMockOpenAI.*@semcache\/mock-openai/);
   }
 });
 

@@ -35,7 +35,7 @@ export function createHolySheep(options: HolySheepOptions = {}): OpenAICompatibl
   if (!apiKey) {
     throw new SemcacheError(
       'MISSING_API_KEY',
-      'No HolySheep API key: set the HOLYSHEEP_API_KEY environment variable or pass { apiKey } to createHolySheep().',
+      'No HolySheep API key: set the HOLYSHEEP_API_KEY environment variable to a key from your HolySheep account (an OpenAI-compatible API at https://api.holysheep.ai/v1), or pass { apiKey } to createHolySheep(). To run without a key, point it at a local mock server: createHolySheep({ baseURL: (await startMockOpenAI()).url, apiKey: "offline" }) with startMockOpenAI from @semcache/mock-openai (the README\'s Quick start).',
     );
   }
   return createOpenAICompatible({

@@ -102,20 +102,25 @@ export async function lookup<V extends JsonValue>(
 /**
  * The uncounted search behind {@link lookup}: one `GET`, then (unless semantic matching is off,
  * the request has no semantic text, or the process is overloaded) the embedding, the partition's
- * nearest neighbours and the guards. `getTimeoutMs` overrides the exact read's budget.
+ * nearest neighbours and the guards. `getTimeoutMs` overrides the exact read's budget; `recheck`
+ * marks a read for a request already looked up (the store counts each request once).
  */
 export async function find<V extends JsonValue>(
   engine: CacheEngine,
   request: CacheRequest,
   callOptions: CacheCallOptions,
   getTimeoutMs?: number,
+  recheck = false,
 ): Promise<LookupResult<V>> {
   const { calls, store, options, events, counters } = engine;
   const prepared = engine.prepare(request);
   const { keys } = prepared;
   const exact = await calls.run(
     'get',
-    () => store.get(keys.namespace, keys.exactKey),
+    () =>
+      recheck
+        ? store.get(keys.namespace, keys.exactKey, { recheck: true })
+        : store.get(keys.namespace, keys.exactKey),
     getTimeoutMs,
   );
   if (!exact.ok) return { kind: 'miss', reason: 'store-error' };

@@ -48,6 +48,16 @@ export interface FlightCoordinator {
   waitForRelease(namespace: string, key: string, timeoutMs: number): Promise<void>;
 }
 
+/** Options of {@link CacheStore.get}. */
+export interface StoreGetOptions {
+  /**
+   * True when the cache reads the key once more for a request whose lookup it has already made
+   * (the check a cross-process leader makes before calling the model, and the read after waiting
+   * for another process's lease), so a store that counts lookups counts each request once.
+   */
+  recheck?: boolean;
+}
+
 /**
  * Where entries live. Implementations: `MemoryStore` (core), `RedisStore` (@semcache/redis).
  * Every method may reject; the cache treats a rejection or a timeout as a miss (fail open).
@@ -55,7 +65,11 @@ export interface FlightCoordinator {
 export interface CacheStore {
   /** Short name used in events and errors, e.g. `'memory'` or `'redis'`. */
   readonly name: string;
-  get(namespace: string, key: string): Promise<string | undefined>;
+  /**
+   * The entry stored under `key`. `options.recheck` is true when the cache reads it again for a
+   * request it has already looked up (see {@link StoreGetOptions}).
+   */
+  get(namespace: string, key: string, options?: StoreGetOptions): Promise<string | undefined>;
   set(namespace: string, record: StoreRecord): Promise<void>;
   delete(namespace: string, key: string): Promise<void>;
   /** Nearest neighbours of `query.vector` in one partition, best first. */

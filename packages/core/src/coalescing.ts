@@ -660,13 +660,13 @@ export class Coalescer {
       }
       // The leader has just released, so the answer is most likely stored: reading it is worth
       // the lease budget (a slow GET right after a deploy must not cost another model call).
-      const again = await find<V>(engine, request, exactOnly, this.#leaseTimeoutMs);
+      const again = await find<V>(engine, request, exactOnly, this.#leaseTimeoutMs, true);
       return again.kind === 'miss' ? { kind: 'alone' } : { kind: 'answered', hit: again };
     }
     const release = lease.value;
     // Another process may have stored the answer and released its lease between our lookup and
     // our lease: check once more before paying for a model call.
-    const stored: LookupResult<V> = await find<V>(engine, request, exactOnly);
+    const stored: LookupResult<V> = await find<V>(engine, request, exactOnly, undefined, true);
     if (stored.kind !== 'miss') {
       await this.#release(release);
       return { kind: 'answered', hit: stored };

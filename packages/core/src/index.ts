@@ -15,6 +15,7 @@ export type {
 export type {
   CacheStore,
   FlightCoordinator,
+  StoreGetOptions,
   StoreMatch,
   StoreRecord,
   StoreSearch,

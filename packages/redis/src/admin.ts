@@ -63,6 +63,15 @@ export interface ClearFilter {
   tenant?: string;
 }
 
+/** Result of {@link clearEntries}. */
+export interface ClearResult extends ScanProgress {
+  /**
+   * False when nothing was there to clear: a namespace without entries is left as it was (no new
+   * generation, no stats row), and a model or tenant filter matched nothing.
+   */
+  changed: boolean;
+}
+
 /** One stored entry, from {@link inspectEntry}. */
 export interface InspectedEntry {
   redisKey: string;
@@ -256,7 +265,8 @@ export async function collectStats(
  * process stops serving it at once, as `cache.clear()` does) and then the older generations'
  * keys are deleted to free memory. With `modelId` and/or `tenant` (optionally inside one
  * namespace), every entry is checked by its labels and the matching ones are deleted; processes
- * drop them from their index through the change stream.
+ * drop them from their index through the change stream. A namespace that has no entries (of any
+ * generation) is not touched: the result says `changed: false`.
  *
  * @throws {SemcacheError} `INVALID_OPTIONS` when the filter is empty.
  */
@@ -264,7 +274,7 @@ export async function clearEntries(
   client: RedisClient,
   filter: ClearFilter,
   options: AdminOptions = {},
-): Promise<ScanProgress> {
+): Promise<ClearResult> {
   const { namespace, modelId, tenant } = filter;
   if (namespace === undefined && modelId === undefined && tenant === undefined) {
     throw new SemcacheError(
@@ -277,6 +287,7 @@ export async function clearEntries(
   const publish = (fields: (string | Buffer)[]) => client.xadd(layout.changes, '*', ...fields);
 
   if (namespace !== undefined && modelId === undefined && tenant === undefined) {
+    if (!(await hasEntries(client, layout, namespace))) return { ...progress, changed: false };
     const generation = await bumpGeneration(client, layout, namespace);
     await publish(changeFields({ op: 'generation', namespace, generation }));
     for await (const { node, keys } of scanKeys(client, layout.namespaceEntries(namespace), 1000)) {
@@ -291,7 +302,7 @@ export async function clearEntries(
       progress.deleted += await unlinkEach(node, doomed);
       options.onProgress?.({ ...progress });
     }
-    return progress;
+    return { ...progress, changed: true };
   }
 
   const pattern = namespace === undefined ? layout.allEntries : layout.namespaceEntries(namespace);
@@ -325,7 +336,19 @@ export async function clearEntries(
     }
     options.onProgress?.({ ...progress });
   }
-  return progress;
+  return { ...progress, changed: progress.deleted > 0 };
+}
+
+/** True when `namespace` has at least one entry key, of any generation (stops at the first). */
+async function hasEntries(
+  client: RedisClient,
+  layout: ReturnType<typeof keyLayout>,
+  namespace: string,
+): Promise<boolean> {
+  for await (const { keys } of scanKeys(client, layout.namespaceEntries(namespace), 1000)) {
+    if (keys.some((key) => layout.parseEntry(key)?.namespace === namespace)) return true;
+  }
+  return false;
 }
 
 /**

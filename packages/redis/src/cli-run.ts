@@ -95,7 +95,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       }
     }
     client = await connectRedis(url);
-    const progress = progressReporter(io);
+    const progress = progressReporter(io, command === 'clear');
     const options: AdminOptions = { prefix, onProgress: progress.update };
     if (command === 'stats') {
       const stats = await collectStats(client, options);
@@ -118,9 +118,11 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       progress.done();
       const onlyNamespace = values.model === undefined && values.tenant === undefined;
       io.stdout.write(
-        onlyNamespace
-          ? `Cleared namespace "${values.namespace}": no app serves its entries any more; deleted ${count(result.deleted)} keys of older generations (scanned ${count(result.scanned)}).\n`
-          : `Deleted ${count(result.deleted)} entries (${describeFilter(values)}; scanned ${count(result.scanned)} keys).\n`,
+        onlyNamespace && !result.changed
+          ? `Namespace "${values.namespace}" has no entries (prefix "${prefix}"): nothing to clear, nothing changed.\n`
+          : onlyNamespace
+            ? `Cleared namespace "${values.namespace}": no app serves its entries any more; deleted ${count(result.deleted)} keys of older generations (scanned ${count(result.scanned)}).\n`
+            : `Deleted ${count(result.deleted)} entries (${describeFilter(values)}; scanned ${count(result.scanned)} keys).\n`,
       );
     } else {
       const entries = await inspectEntry(client, rest[0] as string, {
@@ -177,8 +179,14 @@ function describeFilter(values: { namespace?: string; model?: string; tenant?: s
     : `the entries of ${parts.join(' and ')} in ${scope}`;
 }
 
-/** Progress on stderr: one redrawn line on a terminal, an occasional line otherwise. */
-function progressReporter(io: CliIo): {
+/**
+ * Progress on stderr: one redrawn line on a terminal, an occasional line otherwise; `deletes`
+ * adds the deleted count (not shown for a read-only scan).
+ */
+function progressReporter(
+  io: CliIo,
+  deletes: boolean,
+): {
   update: (progress: ScanProgress) => void;
   done: () => void;
 } {
@@ -187,7 +195,7 @@ function progressReporter(io: CliIo): {
   let lastLine = 0;
   return {
     update: (progress) => {
-      const line = `scanned ${count(progress.scanned)} keys, matched ${count(progress.matched)}, deleted ${count(progress.deleted)}`;
+      const line = `scanned ${count(progress.scanned)} keys, matched ${count(progress.matched)}${deletes ? `, deleted ${count(progress.deleted)}` : ''}`;
       if (io.progressTty) {
         const now = Date.now();
         if (now - last < 100) return;

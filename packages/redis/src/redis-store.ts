@@ -4,6 +4,7 @@ import {
   type FlightCoordinator,
   type OutcomeBin,
   SemcacheError,
+  type StoreGetOptions,
   type StoreMatch,
   type StoreRecord,
   type StoreSearch,
@@ -305,12 +306,17 @@ export class RedisStore implements CacheStore {
     return this.#gate.whenReady();
   }
 
-  async get(namespace: string, key: string): Promise<string | undefined> {
+  async get(
+    namespace: string,
+    key: string,
+    options?: StoreGetOptions,
+  ): Promise<string | undefined> {
     const generation =
       this.#generations.known(namespace) ?? (await this.#generations.current(namespace));
     const redisKey = this.#layout.entry(namespace, generation, key);
     const value = await this.#gate.run('get', () => this.#client.getBuffer(redisKey));
-    if (this.#recordStats) this.#count(namespace, value ? 'hits' : 'misses');
+    // One count per request: the cache's second read of a key it just missed is not counted.
+    if (this.#recordStats && !options?.recheck) this.#count(namespace, value ? 'hits' : 'misses');
     return value ? readPayload(value) : undefined;
   }
 
