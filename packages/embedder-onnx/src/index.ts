@@ -7,17 +7,3 @@ export type { OnnxEmbedder, OnnxEmbedderOptions } from './onnx-embedder.js';
 export { onnxDefaultThreshold, onnxEmbedder } from './onnx-embedder.js';
 export type { TextModel, TextModelLoader } from './onnx-model.js';
 export { loadOnnxModel } from './onnx-model.js';
-export { l2Normalize, poolTokens } from './pooling.js';
-export { routeByScript } from './route-by-script.js';
-export type { Block } from './vector-layout.js';
-export {
-  calibratedThreshold,
-  chineseLexicalWeight,
-  languageLength,
-  mixChinese,
-  placeModelVector,
-  similarityCalibration,
-  similarityScale,
-  unreadableVector,
-  vectorLayout,
-} from './vector-layout.js';
