@@ -305,3 +305,35 @@ describe.skipIf(!redis8)(
     });
   },
 );
+
+describe('a server without vector sets (the redis-server on PATH)', () => {
+  test('every semanticIndex choice falls back to the replica there and works as before', async () => {
+    const server = await startRedisServer({ useEnvUrl: false });
+    try {
+      const client = server.client({ enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+      await new Promise((resolve) => client.once('ready', resolve));
+      const version = Number(/redis_version:(\d+)/.exec(await client.info('server'))?.[1]);
+      for (const semanticIndex of ['auto', 'vector-set', 'both'] as const) {
+        const prefix = `fallback-${semanticIndex}:`;
+        const a = new RedisStore({ client, prefix, semanticIndex });
+        const b = new RedisStore({ client, prefix, semanticIndex });
+        try {
+          await Promise.all([a.whenSynced(), b.whenSynced()]);
+          expect(a.indexStats().vectorSets).toBe(version >= 8);
+          const cacheA = createSemanticCache({ store: a, storeTimeoutMs: 5_000 });
+          const cacheB = createSemanticCache({ store: b, storeTimeoutMs: 5_000 });
+          await cacheA.store(request('Where is my order?'), { value: 'On its way' });
+          await until(
+            async () => (await cacheB.lookup(request('where is my order'))).kind === 'semantic',
+          );
+          if (version < 8) expect(b.indexStats().partitionLoads).toBeGreaterThanOrEqual(1);
+        } finally {
+          await a.close();
+          await b.close();
+        }
+      }
+    } finally {
+      await server.stop();
+    }
+  }, 30_000);
+});
