@@ -4,6 +4,8 @@ import { type CacheRequest, createSemanticCache, type SemcacheError } from '@sem
 import { lexicalVector } from '@semcache/core/internal';
 import type { Cluster, Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { clearEntries, collectStats } from './admin.js';
+import { runCli } from './cli-run.js';
 import { keyLayout } from './key-layout.js';
 import { isCluster, masters, type RedisClient } from './redis-client.js';
 import { RedisStore, type RedisStoreOptions } from './redis-store.js';
@@ -268,6 +270,43 @@ describe.skipIf(!redis8)(
           async () =>
             (await cacheOf(replica).lookup(request('both question!'))).kind === 'semantic',
         );
+      });
+
+      test('admin: stats counts the vector sets, their vectors and memory; clear removes them', async () => {
+        const prefix = nextPrefix();
+        const cache = cacheOf(newStore(prefix));
+        for (const [i, text] of ['alpha question', 'beta question', 'gamma question'].entries()) {
+          await cache.store(request(text, 'docs'), { value: `v${i}` });
+          await cache.store(request(text, 'other'), { value: `v${i}` });
+        }
+        const stats = await collectStats(deployment.client, { prefix });
+        expect(stats.vectorSets.sets).toBe(2);
+        expect(stats.vectorSets.vectors).toBe(6);
+        expect(stats.vectorSets.bytes).toBeGreaterThan(0);
+        expect(stats.namespaces.find((n) => n.namespace === 'docs')).toMatchObject({
+          entries: 3,
+          vectorSets: 1,
+          vectors: 3,
+        });
+        if (deployment.target.url) {
+          let out = '';
+          const io = {
+            stdout: { write: (text: string) => (out += text) },
+            stderr: { write: () => true },
+            env: {},
+          };
+          expect(
+            await runCli(['stats', '--url', deployment.target.url, '--prefix', prefix], io),
+          ).toBe(0);
+          expect(out).toMatch(/^docs\s+\d+\s+3\s+0\s+3\s+3 in 1\s/m);
+          expect(out).toMatch(/vector sets 2 \(6 vectors, [\d.]+ [KMG]?i?B\)/);
+        }
+        await clearEntries(deployment.client, { namespace: 'docs' }, { prefix });
+        const after = await collectStats(deployment.client, { prefix });
+        expect(after.vectorSets).toMatchObject({ sets: 1, vectors: 3 });
+        // By label: the entries go, and their vectors with them.
+        await clearEntries(deployment.client, { modelId: 'worker-model' }, { prefix });
+        expect((await collectStats(deployment.client, { prefix })).vectorSets.vectors).toBe(0);
       });
 
       test('vector sets of one namespace spread over the masters by partition', async () => {
