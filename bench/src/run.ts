@@ -34,6 +34,7 @@ const sections = [
   { id: 'burst', title: '8. Burst' },
   { id: 'proxy', title: '9. Proxy overhead' },
   { id: 'verified', title: '11. Verified caching' },
+  { id: 'vector-sets', title: '12. Redis 8 vector sets' },
 ] as const;
 
 const { values } = parseArgs({
@@ -75,7 +76,7 @@ const selected = values.sections
       );
       if (!found) {
         throw new Error(
-          `Unknown section "${wanted}"; use 1–11 or ${sections.map((s) => s.id).join(', ')}.`,
+          `Unknown section "${wanted}"; use 1–12 or ${sections.map((s) => s.id).join(', ')}.`,
         );
       }
       return found;
