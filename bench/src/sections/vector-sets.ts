@@ -275,6 +275,26 @@ export async function vectorSets(options: SectionOptions): Promise<SectionResult
       // Fresh processes and writes at 1,000/s: at the largest one-partition layout.
       const largestSingle = layouts.filter((l) => l.partitions === 1).at(-1);
       const freshLayouts = new Set([largestSingle?.name, layouts.at(-1)?.name]);
+      if (layoutIndex === 0) {
+        // The fixed cost of a new process's first call: a miss on an empty prefix.
+        for (const mode of modes) {
+          const results = [];
+          for (let trial = 0; trial < coldTrials; trial++) {
+            results.push(
+              await coldLookup(server.url, `empty-${mode}:`, requestOf('nothing here', 0, 1), mode),
+            );
+          }
+          cold.push({
+            mode,
+            layout: 'empty cache (a miss: connection and first-call cost only)',
+            lookup: summarize(results.map((r) => r.lookupMs)),
+            hits: 0,
+            trials: coldTrials,
+            rssGrowth: summarize(results.map((r) => r.rssGrowth)),
+            errors: [...new Set(results.flatMap((r) => r.errors))].slice(0, 3),
+          });
+        }
+      }
       if (freshLayouts.has(layout.name)) {
         for (const mode of modes) {
           const prefix = caches.get(mode)?.prefix as string;
@@ -402,7 +422,7 @@ export async function vectorSets(options: SectionOptions): Promise<SectionResult
   const single = layouts.filter((l) => l.partitions === 1);
   const at100k = coldOf('vector-set', single.find((l) => l.entries === 100_000)?.name);
   const at1M = coldOf('vector-set', single.find((l) => l.entries === 1_000_000)?.name);
-  const vsCold = cold.filter((row) => row.mode === 'vector-set');
+  const vsCold = cold.filter((row) => row.mode === 'vector-set' && row.hits > 0);
   const targets: Target[] = [
     {
       section: '12',
