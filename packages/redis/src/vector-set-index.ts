@@ -19,8 +19,14 @@ export interface VectorSetIndexOptions {
    * `EXISTS` per entry). Default `32`.
    */
   sweepBatch?: number;
-  /** A vector set is swept at most this often, after a search of it. Default `1000` ms. */
+  /** A vector set is swept at most this often, after a search of it. Default `5000` ms. */
   sweepIntervalMs?: number;
+  /**
+   * How long past its `exp` attribute a vector is removed by a search that finds it, so a process
+   * whose clock runs ahead never removes the vector of a live entry (it only skips it until its
+   * entry is really gone, which a sweep checks on the server). Default `10_000` ms.
+   */
+  clockSkewMs?: number;
   /** Vector sets whose sweep position is remembered. Default `10_000`. */
   maxTrackedSets?: number;
 }
@@ -37,8 +43,8 @@ const headroom = 4;
  *   its newest entry and an abandoned set goes away by itself.
  * - {@link search}: `VSIM key FP32 <blob> COUNT n WITHSCORES WITHATTRIBS EPSILON e`. Vector-set
  *   scores are `(1 + cos) / 2`; they are turned back into cosine similarity here. Expired vectors
- *   are left out and removed (`VREM`); when they filled the reply, the search is repeated with
- *   `FILTER '.exp > now'`.
+ *   are left out, and removed (`VREM`) once expired for longer than a clock skew; when they filled
+ *   the reply, the search is repeated with `FILTER '.exp > now'`.
  * - {@link remove}: `VREM` (a deleted entry, or a candidate whose entry is gone).
  * - {@link sweep}: a bounded clean-up of one set: `VRANGE` over the next few elements from where
  *   the last sweep stopped, `EXISTS` of their entries, `VREM` of those that are gone (expired,
@@ -54,6 +60,7 @@ export class VectorSetIndex {
   readonly #sweepBatch: number;
   readonly #sweepIntervalMs: number;
   readonly #maxTrackedSets: number;
+  readonly #clockSkewMs: number;
   /** Per vector set: when it was last swept and the element the sweep stopped after. */
   readonly #sweeps = new Map<string, { at: number; after: string | undefined }>();
 
@@ -63,7 +70,8 @@ export class VectorSetIndex {
     this.#now = options.now;
     this.#onError = options.onError;
     this.#sweepBatch = options.sweepBatch ?? 32;
-    this.#sweepIntervalMs = options.sweepIntervalMs ?? 1000;
+    this.#sweepIntervalMs = options.sweepIntervalMs ?? 5000;
+    this.#clockSkewMs = options.clockSkewMs ?? 10_000;
     this.#maxTrackedSets = options.maxTrackedSets ?? 10_000;
   }
 
@@ -133,11 +141,15 @@ export class VectorSetIndex {
       ),
     );
     let found = parseSimilar(reply);
-    const expired = found.filter((item) => item.expiresAt <= now).map((item) => item.id);
-    if (expired.length > 0) {
-      this.remove(key, expired).catch((error: unknown) =>
+    const stale = found
+      .filter((item) => item.expiresAt <= now - this.#clockSkewMs)
+      .map((item) => item.id);
+    if (stale.length > 0) {
+      this.remove(key, stale).catch((error: unknown) =>
         this.#onError('removing expired vectors', error),
       );
+    }
+    if (found.some((item) => item.expiresAt <= now)) {
       if (found.length >= count) {
         const filtered = await this.#gate.run('vector search', () =>
           client.call(
