@@ -313,7 +313,8 @@ export class RedisStore implements CacheStore {
       this.#replica.useGeneration(namespace, generation),
     );
     this.#feed = new ChangeFeed({
-      connection: duplicateConnection(client, 'semcache-changes'),
+      // Opened when the replica first syncs: a store on vector sets never needs it.
+      connection: () => duplicateConnection(client, 'semcache-changes'),
       stream: this.#layout.changes,
       blockMs: streamBlockMs,
       onRecords: (records) => this.#apply(records),

@@ -151,6 +151,10 @@ describe.skipIf(!redis8)(
         expect(await keysOf(deployment.client, `${prefix}*:p:{*}`)).toEqual([]);
         expect(await keysOf(deployment.client, layout.changes)).toEqual([]);
         expect(await vectorsOf(deployment.client, prefix)).toBe(1);
+        // Nor a change-stream connection: the replica's sync never ran.
+        for (const node of masters(deployment.client)) {
+          expect(String(await node.call('CLIENT', 'LIST'))).not.toContain('name=semcache-changes');
+        }
         const [setKey] = await keysOf(deployment.client, layout.allVectorSets);
         expect(await deployment.client.pttl(setKey as string)).toBeGreaterThan(0);
       });
