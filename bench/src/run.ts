@@ -33,6 +33,7 @@ const sections = [
   { id: 'fresh-process', title: '7. Fresh processes' },
   { id: 'burst', title: '8. Burst' },
   { id: 'proxy', title: '9. Proxy overhead' },
+  { id: 'vector-sets', title: '10. Redis 8 vector sets' },
   { id: 'verified', title: '11. Verified caching' },
 ] as const;
 

@@ -26,6 +26,8 @@ async function run(): Promise<SectionResult> {
       return (await import('./sections/burst.ts')).burst(options);
     case 'fresh-process':
       return (await import('./sections/fresh-process.ts')).freshProcess(options);
+    case 'vector-sets':
+      return (await import('./sections/vector-sets.ts')).vectorSets(options);
     case 'proxy':
       return (await import('./sections/proxy.ts')).proxy(options);
     default:

@@ -92,7 +92,12 @@ function targetsMarkdown(rows: TargetRow[]): string {
     '',
     table(
       ['§', 'target', 'goal', 'measured', 'verdict'],
-      rows.map((row) => row.cells),
+      // By section number (stable within a section), whichever runs the rows came from.
+      [...rows]
+        .sort(
+          (a, b) => Number.parseInt(a.cells[0] ?? '', 10) - Number.parseInt(b.cells[0] ?? '', 10),
+        )
+        .map((row) => row.cells),
     ),
   ].join('\n');
 }
@@ -164,7 +169,15 @@ export function updateBenchmarksMarkdown(document: string, run: BenchRun): strin
     const start = updated.indexOf(`\n${heading}\n`);
     const body = sectionMarkdown(section);
     if (start < 0) {
-      updated = `${updated.trimEnd()}\n\n${body}`;
+      // A section new to the file goes before the first section with a higher number.
+      const number = Number.parseInt(section.title, 10);
+      const later = [...updated.matchAll(/\n## (\d+)\. /g)].find(
+        (match) => Number(match[1]) > number,
+      );
+      updated =
+        later?.index === undefined
+          ? `${updated.trimEnd()}\n\n${body}`
+          : `${updated.slice(0, later.index + 1)}${body.trimEnd()}\n\n${updated.slice(later.index + 1)}`;
       continue;
     }
     const next = updated.indexOf('\n## ', start + heading.length + 1);

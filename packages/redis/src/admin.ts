@@ -38,6 +38,10 @@ export interface NamespaceStats {
   indexed: number;
   /** Bytes of the current entries' values. */
   bytes: number;
+  /** Redis 8 vector sets of the current generation (one per partition searched on the server). */
+  vectorSets: number;
+  /** Vectors in those sets. */
+  vectors: number;
   /** Counters kept by stores created with `recordStats: true`. */
   counters: Record<string, number>;
 }
@@ -52,6 +56,11 @@ export interface StoreStats {
   usedMemory: number;
   /** Records in the change stream. */
   streamLength: number;
+  /**
+   * Redis 8 vector sets under the prefix (any generation): how many, their vectors (`VCARD`) and
+   * their memory (`MEMORY USAGE`). Zeros on a server without them.
+   */
+  vectorSets: { sets: number; vectors: number; bytes: number };
   /** Masters scanned (1 for a standalone server). */
   nodes: number;
 }
@@ -200,6 +209,8 @@ export async function collectStats(
         staleEntries: 0,
         indexed: 0,
         bytes: 0,
+        vectorSets: 0,
+        vectors: 0,
         counters: {},
       };
       namespaces.set(namespace, stats);
@@ -239,6 +250,27 @@ export async function collectStats(
     });
     options.onProgress?.({ ...progress });
   }
+  const vectorSets = { sets: 0, vectors: 0, bytes: 0 };
+  for await (const { node, keys } of scanKeys(client, layout.allVectorSets, 1000)) {
+    const pipeline = node.pipeline();
+    for (const key of keys) pipeline.call('VCARD', key).memory('USAGE', key);
+    const replies = (await pipeline.exec()) ?? [];
+    keys.forEach((key, i) => {
+      const [cardError, card] = replies[2 * i] ?? [];
+      // A key of this pattern that is not a vector set (or already gone) is not counted.
+      if (cardError || card === null || card === undefined) return;
+      const vectors = Number(card);
+      vectorSets.sets++;
+      vectorSets.vectors += vectors;
+      vectorSets.bytes += Number(replies[2 * i + 1]?.[1] ?? 0);
+      const parsed = layout.parseVectorSet(key);
+      if (!parsed) return;
+      const stats = namespaceStats(parsed.namespace);
+      if (parsed.generation !== stats.generation) return;
+      stats.vectorSets++;
+      stats.vectors += vectors;
+    });
+  }
   for (const stats of namespaces.values()) {
     const counters = await client.hgetall(layout.stats(stats.namespace));
     for (const [field, value] of Object.entries(counters)) stats.counters[field] = Number(value);
@@ -256,6 +288,7 @@ export async function collectStats(
     bytes: list.reduce((sum, s) => sum + s.bytes, 0),
     usedMemory,
     streamLength: await client.xlen(layout.changes),
+    vectorSets,
     nodes: masters(client).length,
   };
 }
@@ -263,10 +296,11 @@ export async function collectStats(
 /**
  * Deletes entries. With only `namespace`, the namespace first moves to a new generation (every
  * process stops serving it at once, as `cache.clear()` does) and then the older generations'
- * keys are deleted to free memory. With `modelId` and/or `tenant` (optionally inside one
- * namespace), every entry is checked by its labels and the matching ones are deleted; processes
- * drop them from their index through the change stream. A namespace that has no entries (of any
- * generation) is not touched: the result says `changed: false`.
+ * keys — entries and Redis 8 vector sets — are deleted to free memory. With `modelId` and/or
+ * `tenant` (optionally inside one namespace), every entry is checked by its labels and the
+ * matching ones are deleted, with their vectors (`VREM`); processes drop them from their replica
+ * through the change stream. A namespace that has no entries (of any generation) is not touched:
+ * the result says `changed: false`.
  *
  * @throws {SemcacheError} `INVALID_OPTIONS` when the filter is empty.
  */
@@ -302,6 +336,13 @@ export async function clearEntries(
       progress.deleted += await unlinkEach(node, doomed);
       options.onProgress?.({ ...progress });
     }
+    for await (const { node, keys } of scanKeys(client, layout.namespaceVectorSets(namespace))) {
+      const doomed = keys.filter((key) => {
+        const set = layout.parseVectorSet(key);
+        return set !== undefined && set.namespace === namespace && set.generation < generation;
+      });
+      await unlinkEach(node, doomed);
+    }
     return { ...progress, changed: true };
   }
 
@@ -312,6 +353,8 @@ export async function clearEntries(
     for (const key of keys) pipeline.getrangeBuffer(key, 0, 511);
     const replies = (await pipeline.exec()) ?? [];
     const doomed: string[] = [];
+    /** Vector sets and elements of the doomed entries that were indexed. */
+    const vectors: [string, string][] = [];
     for (const [i, key] of keys.entries()) {
       const entry = layout.parseEntry(key);
       if (!entry || (namespace !== undefined && entry.namespace !== namespace)) continue;
@@ -327,9 +370,24 @@ export async function clearEntries(
       if (modelId !== undefined && labels.modelId !== modelId) continue;
       if (tenant !== undefined && labels.tenant !== tenant) continue;
       doomed.push(key);
+      let header = readHeader(head, false);
+      if (!header.ok && header.reason === 'truncated') {
+        const whole = await node.getBuffer(key);
+        if (whole) header = readHeader(whole, false);
+      }
+      if (header.ok && header.header.index) {
+        vectors.push([
+          layout.vectorSet(entry.namespace, entry.generation, header.header.index.partition),
+          entry.key,
+        ]);
+      }
     }
     progress.matched += doomed.length;
     progress.deleted += await unlinkEach(node, doomed);
+    // In a Cluster a vector set may live on another master: the client routes each VREM.
+    await Promise.all(
+      vectors.map(([set, element]) => client.call('VREM', set, element).catch(() => 0)),
+    );
     for (const key of doomed) {
       const entry = layout.parseEntry(key);
       if (entry) await publish(changeFields({ op: 'delete', ...entry }));

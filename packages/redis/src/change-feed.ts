@@ -70,8 +70,11 @@ export function streamInfoField(info: unknown, field: string): unknown {
 
 /** Options of {@link ChangeFeed}. */
 export interface ChangeFeedOptions {
-  /** A connection of the feed's own: it blocks in XREAD. */
-  connection: RedisClient;
+  /**
+   * A connection of the feed's own: it blocks in XREAD. A function makes it on the first
+   * {@link ChangeFeed.start} (a store on vector sets never reads the feed, so never opens it).
+   */
+  connection: RedisClient | (() => RedisClient);
   stream: string;
   /** How long one XREAD blocks. */
   blockMs: number;
@@ -90,9 +93,11 @@ export class ChangeFeed {
   #epoch = 0;
   #stopped = true;
   #loop: Promise<void> | undefined;
+  #connection: RedisClient | undefined;
 
   constructor(options: ChangeFeedOptions) {
     this.#options = options;
+    if (typeof options.connection !== 'function') this.#connection = options.connection;
   }
 
   /** Id of the last record read (or the id reading starts after). */
@@ -105,7 +110,9 @@ export class ChangeFeed {
     this.#position = fromId;
     if (!this.#stopped) return;
     this.#stopped = false;
-    this.#loop = this.#run();
+    const { connection } = this.#options;
+    this.#connection ??= typeof connection === 'function' ? connection() : connection;
+    this.#loop = this.#run(this.#connection);
   }
 
   /** Goes on reading after `id` (records between are read again or skipped). */
@@ -117,12 +124,12 @@ export class ChangeFeed {
   /** Stops reading and closes the connection. */
   async stop(): Promise<void> {
     this.#stopped = true;
-    this.#options.connection.disconnect();
+    this.#connection?.disconnect();
     await this.#loop;
   }
 
-  async #run(): Promise<void> {
-    const { connection, stream, blockMs } = this.#options;
+  async #run(connection: RedisClient): Promise<void> {
+    const { stream, blockMs } = this.#options;
     let failures = 0;
     while (!this.#stopped) {
       try {

@@ -29,7 +29,7 @@ export interface CliIo {
 export const usage = `Usage: semcache <command> [options]
 
 Commands:
-  stats                         entries, bytes, namespaces and recorded hit counters
+  stats                         entries, bytes, namespaces, Redis 8 vector sets, hit counters
   clear --namespace N           clear a namespace (instant for every app), then free its keys
   clear --model M | --tenant T  delete the entries of a model and/or tenant (within --namespace N)
   inspect <key>                 show the entries stored under an exact key or a Redis key
@@ -215,19 +215,29 @@ function progressReporter(
 
 function formatStats(stats: StoreStats, url: string, prefix: string, client: RedisClient): string {
   const rows = [
-    ['namespace', 'generation', 'entries', 'stale', 'indexed', 'bytes', 'counters'],
+    ['namespace', 'generation', 'entries', 'stale', 'indexed', 'vectors', 'bytes', 'counters'],
     ...stats.namespaces.map((s) => [
       s.namespace,
       s.generation === undefined ? '-' : String(s.generation),
       count(s.entries),
       count(s.staleEntries),
       count(s.indexed),
+      s.vectorSets === 0 ? '-' : `${count(s.vectors)} in ${count(s.vectorSets)}`,
       bytes(s.bytes),
       Object.entries(s.counters)
         .map(([name, value]) => `${name}=${count(value)}`)
         .join(' ') || '-',
     ]),
-    ['total', '', count(stats.entries), count(stats.staleEntries), '', bytes(stats.bytes), ''],
+    [
+      'total',
+      '',
+      count(stats.entries),
+      count(stats.staleEntries),
+      '',
+      count(stats.vectorSets.vectors),
+      bytes(stats.bytes),
+      '',
+    ],
   ];
   const widths =
     rows[0]?.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length))) ?? [];
@@ -235,7 +245,7 @@ function formatStats(stats: StoreStats, url: string, prefix: string, client: Red
     .map((row) =>
       row
         .map((cell, column) =>
-          column === 0 || column === 6
+          column === 0 || column === 7
             ? cell.padEnd(widths[column] ?? 0)
             : cell.padStart(widths[column] ?? 0),
         )
@@ -243,7 +253,7 @@ function formatStats(stats: StoreStats, url: string, prefix: string, client: Red
         .trimEnd(),
     )
     .join('\n');
-  return `Redis ${redactUrl(url)} (${describeConnection(client)}), prefix "${prefix}"\n\n${table}\n\nused_memory ${bytes(stats.usedMemory)}; change stream ${count(stats.streamLength)} records\n`;
+  return `Redis ${redactUrl(url)} (${describeConnection(client)}), prefix "${prefix}"\n\n${table}\n\nused_memory ${bytes(stats.usedMemory)}; change stream ${count(stats.streamLength)} records; vector sets ${count(stats.vectorSets.sets)} (${count(stats.vectorSets.vectors)} vectors, ${bytes(stats.vectorSets.bytes)})\n`;
 }
 
 function formatEntry(entry: InspectedEntry): string {

@@ -18,6 +18,17 @@ describe('keyLayout', () => {
     expect(tag(layout.lease('ns', 'k1'))).toBe('k1');
   });
 
+  test("a partition's vector set shares the hash tag of its list and parses back", () => {
+    const tag = (key: string) => /\{([^}]*)\}/.exec(key)?.[1];
+    const key = layout.vectorSet('a:b', 36, 'f00d');
+    expect(key).toBe('semcache:a%3Ab:10:v:{f00d}');
+    expect(tag(key)).toBe(tag(layout.partition('a:b', 36, 'f00d')));
+    expect(layout.parseVectorSet(key)).toEqual({ namespace: 'a:b', generation: 36 });
+    expect(layout.parseVectorSet(layout.entry('a:b', 36, 'f00d'))).toBeUndefined();
+    expect(layout.allVectorSets).toBe('semcache:*:v:{*}');
+    expect(layout.namespaceVectorSets('a*')).toBe('semcache:a%2A:*:v:{*}');
+  });
+
   test('entry keys parse back, whatever the namespace holds', () => {
     for (const namespace of [
       'default',

@@ -6,6 +6,7 @@
  * | `<prefix><ns>:gen` | string | current generation of namespace `ns` (bumped to clear it) |
  * | `<prefix><ns>:<gen>:e:{<key>}` | string, PX | one entry (see `entry-format.ts`) |
  * | `<prefix><ns>:<gen>:p:{<digest>}` | list, PX | the vectors of one partition, newest last (on-demand loads) |
+ * | `<prefix><ns>:<gen>:v:{<digest>}` | vector set, PX | the vectors of one partition on Redis 8 (element = exact key) |
  * | `<prefix><ns>:<gen>:o:{<key>}` | hash, PX | verified-caching outcomes of an entry (or a pool) |
  * | `<prefix><ns>:l:{<key>}` | string, PX | single-flight lease of `key` |
  * | `<prefix><ns>:stats` | hash | hit counters, only with `recordStats` |
@@ -22,6 +23,11 @@ export interface KeyLayout {
   entry(namespace: string, generation: number, key: string): string;
   /** The list of a partition's vectors (`digest` = `partitionDigest`) at one generation. */
   partition(namespace: string, generation: number, digest: string): string;
+  /**
+   * The Redis 8 vector set of a partition's vectors at one generation: the same hash tag as
+   * {@link partition}, so a Cluster spreads partitions over its masters.
+   */
+  vectorSet(namespace: string, generation: number, digest: string): string;
   /** The verified-caching outcomes of an entry (`tag` = `outcomesTag(key)`) at one generation. */
   outcomes(namespace: string, generation: number, tag: string): string;
   lease(namespace: string, key: string): string;
@@ -34,6 +40,12 @@ export interface KeyLayout {
   namespaceEntries(namespace: string): string;
   /** SCAN pattern of the entries of `key` in every generation of one namespace or of all. */
   keyEntries(key: string, namespace?: string): string;
+  /** SCAN pattern of every vector set of every namespace and generation. */
+  readonly allVectorSets: string;
+  /** SCAN pattern of every vector set of one namespace, any generation. */
+  namespaceVectorSets(namespace: string): string;
+  /** The namespace and generation of a vector-set key; `undefined` for any other key. */
+  parseVectorSet(redisKey: string): { namespace: string; generation: number } | undefined;
   /** SCAN pattern of every generation key. */
   readonly allGenerations: string;
   /** SCAN pattern of every key of one namespace (entries of any generation, leases, stats). */
@@ -61,6 +73,8 @@ export function keyLayout(prefix = 'semcache:'): KeyLayout {
       `${prefix}${encodeNamespace(namespace)}:${generation.toString(36)}:e:{${key}}`,
     partition: (namespace, generation, digest) =>
       `${prefix}${encodeNamespace(namespace)}:${generation.toString(36)}:p:{${digest}}`,
+    vectorSet: (namespace, generation, digest) =>
+      `${prefix}${encodeNamespace(namespace)}:${generation.toString(36)}:v:{${digest}}`,
     outcomes: (namespace, generation, tag) =>
       `${prefix}${encodeNamespace(namespace)}:${generation.toString(36)}:o:{${tag}}`,
     lease: (namespace, key) => `${prefix}${encodeNamespace(namespace)}:l:{${key}}`,
@@ -71,6 +85,18 @@ export function keyLayout(prefix = 'semcache:'): KeyLayout {
     namespaceEntries: (namespace) => `${globPrefix}${encodeNamespace(namespace)}:*:e:{*}`,
     keyEntries: (key, namespace) =>
       `${globPrefix}${namespace === undefined ? '*' : encodeNamespace(namespace)}:*:e:{${escapeGlob(key)}}`,
+    allVectorSets: `${globPrefix}*:v:{*}`,
+    namespaceVectorSets: (namespace) => `${globPrefix}${encodeNamespace(namespace)}:*:v:{*}`,
+    parseVectorSet: (redisKey) => {
+      if (!redisKey.startsWith(prefix)) return undefined;
+      const match = vectorSetPattern.exec(redisKey.slice(prefix.length));
+      if (!match) return undefined;
+      const [, namespace, generation] = match as unknown as [string, string, string];
+      const decoded = decodeNamespace(namespace);
+      return decoded === undefined
+        ? undefined
+        : { namespace: decoded, generation: Number.parseInt(generation, 36) };
+    },
     allGenerations: `${globPrefix}*:gen`,
     namespaceKeys: (namespace) => `${globPrefix}${encodeNamespace(namespace)}:*`,
     parseEntry: (redisKey) => {
@@ -92,6 +118,7 @@ export function keyLayout(prefix = 'semcache:'): KeyLayout {
 }
 
 const plainNamespace = /^[A-Za-z0-9._-]*$/;
+const vectorSetPattern = /^([^:]*):([0-9a-z]+):v:\{[^{}]*\}$/s;
 const entryPattern = /^([^:]*):([0-9a-z]+):e:\{(.*)\}$/s;
 
 /**

@@ -9,7 +9,14 @@ import fc from 'fast-check';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { RedisStore } from './redis-store.js';
-import { type RedisServer, startRedisServer } from './testing.js';
+import {
+  findRedis8Server,
+  type RedisServer,
+  redis8SkipReason,
+  startRedisServer,
+} from './testing.js';
+
+const redis8 = findRedis8Server();
 
 /**
  * Tenant and namespace isolation through a shared Redis (issue 7, item 1): two caches on two
@@ -17,6 +24,10 @@ import { type RedisServer, startRedisServer } from './testing.js';
  * namespaces, models, system prompts and near-identical prompts. No lookup, exact or semantic,
  * through either process returns an entry stored under another tenant, namespace, model or
  * context. Each stored value records where it was stored, so a leak is visible.
+ *
+ * It runs against both semantic indexes: the in-process replica (the redis-server on PATH,
+ * Redis 7 on these machines) and Redis 8 vector sets (issue 14), which `semanticIndex: 'auto'`
+ * picks there.
  */
 
 interface Call {
@@ -148,19 +159,18 @@ function leakOf(call: Call, served: Tag, kind: 'exact' | 'semantic'): string | u
 let server: RedisServer;
 let client: Redis;
 let run = 0;
+/** Whether the stores of the current server must use vector sets. */
+let expectVectorSets = false;
 
-beforeAll(async () => {
-  server = await startRedisServer();
+async function startServer(binary: string | undefined): Promise<void> {
+  server = await startRedisServer(binary ? { useEnvUrl: false, binary } : {});
   client = server.client({ enableOfflineQueue: false, maxRetriesPerRequest: 1 });
   await new Promise<void>((resolve) => {
     if (client.status === 'ready') resolve();
     else client.once('ready', () => resolve());
   });
-}, 20_000);
-
-afterAll(async () => {
-  await server.stop();
-});
+  expectVectorSets = binary !== undefined;
+}
 
 /** Two caches on two stores sharing one Redis prefix, as two processes would. */
 async function twoProcesses(): Promise<{
@@ -171,6 +181,9 @@ async function twoProcesses(): Promise<{
   const prefix = `iso${process.pid}-${++run}:`;
   const stores = [new RedisStore({ client, prefix }), new RedisStore({ client, prefix })];
   await Promise.all(stores.map((store) => store.whenSynced()));
+  for (const store of stores) {
+    if (expectVectorSets) expect(store.indexStats().vectorSets).toBe(true);
+  }
   const errors: SemcacheError[] = [];
   const caches = stores.map((store) => {
     const cache = createSemanticCache({
@@ -245,48 +258,73 @@ async function runSequence(ops: Op[], counts: Counts): Promise<void> {
   }
 }
 
-describe('tenant and namespace isolation (RedisStore, two processes)', () => {
-  test('no lookup returns an entry of another tenant, namespace, model or context', async () => {
-    const counts: Counts = { exact: 0, semantic: 0 };
-    await fc.assert(
-      fc.asyncProperty(opsArb, (ops) => runSequence(ops, counts)),
-      { numRuns: 200, timeout: 10_000 },
-    );
-    expect(counts.exact).toBeGreaterThan(0);
-    expect(counts.semantic).toBeGreaterThan(0);
-  }, 60_000);
+const targets = [
+  { index: 'replica (redis-server on PATH)', binary: undefined, skip: false },
+  { index: `Redis 8 vector sets (${redis8 ?? redis8SkipReason})`, binary: redis8, skip: !redis8 },
+];
 
-  test('one prompt stored under every pair of near-identical scopes comes back only to its own', async () => {
-    const { caches, errors, close } = await twoProcesses();
-    try {
-      const names = [...new Set(nearIdentical.flat())];
-      const scopes = names.flatMap((tenant) => names.map((namespace) => ({ tenant, namespace })));
-      const base = { model: 'gpt-4.1', system: undefined };
-      for (const [i, scope] of scopes.entries()) {
-        const call = { ...base, ...scope, prompt: 'How do I reset my password?' };
-        await caches[0].store(requestOf(call), { value: { scope: i } });
-      }
-      const owner = (tenant: string | undefined, namespace: string | undefined) =>
-        scopes.findLastIndex(
-          (s) => s.tenant === tenant && (s.namespace ?? 'default') === (namespace ?? 'default'),
+describe.each(targets)(
+  'tenant and namespace isolation (RedisStore, two processes, $index)',
+  ({ binary, skip }) => {
+    beforeAll(async () => {
+      if (!skip) await startServer(binary);
+    }, 20_000);
+
+    afterAll(async () => {
+      if (!skip) await server.stop();
+    });
+    test.skipIf(skip)(
+      'no lookup returns an entry of another tenant, namespace, model or context',
+      async () => {
+        const counts: Counts = { exact: 0, semantic: 0 };
+        await fc.assert(
+          fc.asyncProperty(opsArb, (ops) => runSequence(ops, counts)),
+          { numRuns: 200, timeout: 10_000 },
         );
-      for (const scope of scopes) {
-        const expected = { scope: owner(scope.tenant, scope.namespace) };
-        const call = { ...base, ...scope, prompt: 'How do I reset my password?' };
-        // Exact, from the process that stored and from the other one.
-        for (const cache of caches) {
-          expect(await cache.lookup(requestOf(call))).toMatchObject({
-            kind: 'exact',
-            value: expected,
-          });
+        expect(counts.exact).toBeGreaterThan(0);
+        expect(counts.semantic).toBeGreaterThan(0);
+      },
+      60_000,
+    );
+
+    test.skipIf(skip)(
+      'one prompt stored under every pair of near-identical scopes comes back only to its own',
+      async () => {
+        const { caches, errors, close } = await twoProcesses();
+        try {
+          const names = [...new Set(nearIdentical.flat())];
+          const scopes = names.flatMap((tenant) =>
+            names.map((namespace) => ({ tenant, namespace })),
+          );
+          const base = { model: 'gpt-4.1', system: undefined };
+          for (const [i, scope] of scopes.entries()) {
+            const call = { ...base, ...scope, prompt: 'How do I reset my password?' };
+            await caches[0].store(requestOf(call), { value: { scope: i } });
+          }
+          const owner = (tenant: string | undefined, namespace: string | undefined) =>
+            scopes.findLastIndex(
+              (s) => s.tenant === tenant && (s.namespace ?? 'default') === (namespace ?? 'default'),
+            );
+          for (const scope of scopes) {
+            const expected = { scope: owner(scope.tenant, scope.namespace) };
+            const call = { ...base, ...scope, prompt: 'How do I reset my password?' };
+            // Exact, from the process that stored and from the other one.
+            for (const cache of caches) {
+              expect(await cache.lookup(requestOf(call))).toMatchObject({
+                kind: 'exact',
+                value: expected,
+              });
+            }
+            expect(
+              await caches[0].lookup(requestOf({ ...call, prompt: 'how do i reset my password' })),
+            ).toMatchObject({ kind: 'semantic', value: expected });
+          }
+          expect(errors).toEqual([]);
+        } finally {
+          await close();
         }
-        expect(
-          await caches[0].lookup(requestOf({ ...call, prompt: 'how do i reset my password' })),
-        ).toMatchObject({ kind: 'semantic', value: expected });
-      }
-      expect(errors).toEqual([]);
-    } finally {
-      await close();
-    }
-  }, 30_000);
-});
+      },
+      30_000,
+    );
+  },
+);

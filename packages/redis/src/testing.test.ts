@@ -1,6 +1,13 @@
 import { isSemcacheError } from '@semcache/core/internal';
 import { afterAll, describe, expect, test } from 'vitest';
-import { startRedisCluster, startRedisServer } from './testing.js';
+import {
+  findRedis8Server,
+  redis8SkipReason,
+  startRedisCluster,
+  startRedisServer,
+} from './testing.js';
+
+const redis8 = findRedis8Server();
 
 describe('startRedisServer', () => {
   test('starts a private server that answers, survives kill + restart, and stops', async () => {
@@ -122,6 +129,46 @@ describe('startRedisCluster', () => {
     expect(sizes).toHaveLength(3);
     for (const size of sizes) expect(size).toBeGreaterThan(0);
   }, 30_000);
+});
+
+describe.skipIf(!redis8)(`Redis 8 binary (${redis8 ? redis8 : redis8SkipReason})`, () => {
+  test('startRedisServer({ binary }) runs that binary, which has vector sets', async () => {
+    const server = await startRedisServer({ useEnvUrl: false, binary: redis8 });
+    try {
+      const client = server.client();
+      expect(String(await client.info('server'))).toMatch(/redis_version:8\./);
+      expect(await client.call('VADD', 'vs', 'VALUES', '2', '1', '0', 'a')).toBe(1);
+      expect(await client.call('VCARD', 'vs')).toBe(1);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  test('startRedisCluster({ binary }) forms a Redis 8 cluster', async () => {
+    const cluster = await startRedisCluster({ binary: redis8 });
+    try {
+      const client = cluster.client();
+      await client.call('VADD', '{t}vs', 'VALUES', '2', '1', '0', 'a');
+      for (const node of client.nodes('master')) {
+        expect(String(await node.info('server'))).toMatch(/redis_version:8\./);
+      }
+      expect(await client.call('VCARD', '{t}vs')).toBe(1);
+    } finally {
+      await cluster.stop();
+    }
+  }, 30_000);
+});
+
+test('findRedis8Server reads SEMCACHE_REDIS8_SERVER and ignores a path that is not executable', () => {
+  const saved = process.env.SEMCACHE_REDIS8_SERVER;
+  try {
+    process.env.SEMCACHE_REDIS8_SERVER = '/nonexistent/redis-server';
+    const found = findRedis8Server();
+    expect(found).not.toBe('/nonexistent/redis-server');
+  } finally {
+    if (saved === undefined) delete process.env.SEMCACHE_REDIS8_SERVER;
+    else process.env.SEMCACHE_REDIS8_SERVER = saved;
+  }
 });
 
 async function waitUntil(condition: () => boolean, timeoutMs = 5000): Promise<void> {

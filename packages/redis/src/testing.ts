@@ -2,7 +2,7 @@ import { type ChildProcess, type ChildProcessWithoutNullStreams, spawn } from 'n
 import { accessSync, constants as fsConstants } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { connect, createServer, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SemcacheError } from '@semcache/core';
@@ -20,6 +20,11 @@ export interface RedisServerOptions {
   useEnvUrl?: boolean;
   /** How long to wait for the server to accept connections. Default `10000`. */
   startTimeoutMs?: number;
+  /**
+   * The `redis-server` executable to run, e.g. {@link findRedis8Server}'s. Default: the one on
+   * `PATH`. Ignored with `REDIS_URL`.
+   */
+  binary?: string;
 }
 
 /** A Redis server for tests, from {@link startRedisServer}. */
@@ -128,7 +133,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     };
   }
 
-  const command = findRedisServer();
+  const command = options.binary ?? findRedisServer();
   const startTimeoutMs = options.startTimeoutMs ?? 10_000;
   const args = options.args ?? [];
   let server: ServerProcess | undefined;
@@ -178,15 +183,15 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
 
 /**
  * Starts a Redis Cluster of three masters (no replicas) on loopback from the `redis-server` on
- * `PATH`, assigns the slots and waits until every node reports `cluster_state:ok`.
+ * `PATH` (or `binary`, with extra server `args`), assigns the slots and waits until every node reports `cluster_state:ok`.
  *
  * @throws {SemcacheError} `STORE_UNAVAILABLE` when `redis-server` is not on `PATH` or the
  *   cluster does not form within `startTimeoutMs` (default `20000`).
  */
 export async function startRedisCluster(
-  options: { startTimeoutMs?: number } = {},
+  options: { startTimeoutMs?: number; binary?: string; args?: readonly string[] } = {},
 ): Promise<RedisClusterHandle> {
-  const command = findRedisServer();
+  const command = options.binary ?? findRedisServer();
   const startTimeoutMs = options.startTimeoutMs ?? 20_000;
   const dir = await mkdtemp(join(tmpdir(), 'semcache-cluster-'));
   const servers: ServerProcess[] = [];
@@ -213,6 +218,7 @@ export async function startRedisCluster(
         '5000',
         '--dir',
         dir,
+        ...(options.args ?? []),
       ];
       servers.push(await startProcess(command, port, args, startTimeoutMs));
       ports.push(port);
@@ -510,6 +516,39 @@ function installExitHook(): void {
     for (const server of running) server.signal('SIGKILL');
   });
 }
+
+/** Where {@link findRedis8Server} looks when `SEMCACHE_REDIS8_SERVER` is not set (`.ci/run` builds it there). */
+const redis8CacheDir = join(
+  homedir(),
+  '.cache',
+  'semcache-ci-tools',
+  'redis-8.8.0',
+  'src',
+  'redis-server',
+);
+
+/**
+ * The path of a Redis 8 `redis-server` (vector sets) for tests: `SEMCACHE_REDIS8_SERVER` when set,
+ * else the one `.ci/run` builds into `~/.cache/semcache-ci-tools`; `undefined` when neither is an
+ * executable file. Tests that need Redis 8 skip with a reason when this is `undefined`.
+ */
+export function findRedis8Server(): string | undefined {
+  const candidates = [process.env.SEMCACHE_REDIS8_SERVER, redis8CacheDir];
+  for (const candidate of candidates) {
+    if (!candidate) continue;
+    try {
+      accessSync(candidate, fsConstants.X_OK);
+      return candidate;
+    } catch {
+      // Not there.
+    }
+  }
+  return undefined;
+}
+
+/** Why Redis 8 tests are skipped, for `describe.skipIf(!findRedis8Server())` titles. */
+export const redis8SkipReason =
+  'needs a Redis 8 redis-server (vector sets): set SEMCACHE_REDIS8_SERVER to its path, or run .ci/run, which builds it';
 
 function findRedisServer(): string {
   for (const dir of (process.env.PATH ?? '').split(delimiter)) {

@@ -1,14 +1,21 @@
 // A separate process sharing one Redis with the tests (see multi-process.test.ts). It runs the
 // sources directly: node --conditions=@semcache/source --import ../scripts/source-hooks.mjs
 import { type CacheRequest, type ComputedResponse, createSemanticCache } from '@semcache/core';
-import { RedisStore } from '@semcache/redis';
-import { Redis } from 'ioredis';
+import { RedisStore, type SemanticIndexMode } from '@semcache/redis';
+import { Cluster, Redis } from 'ioredis';
 
 interface WorkerTask {
   url: string;
   prefix: string;
-  /** `store`: store one answer; `flight`: concurrent identical calls; `hang`: take the lease and hang. */
-  mode: 'store' | 'flight' | 'hang';
+  /**
+   * `store`: store one answer; `flight`: concurrent identical calls; `hang`: take the lease and
+   * hang; `lookup`: one lookup as soon as the store exists (no waiting for a sync), printing
+   * `RESULT {kind, value, ms, stats}`.
+   */
+  mode: 'store' | 'flight' | 'hang' | 'lookup';
+  /** Connect to the Cluster of these nodes instead of `url`. */
+  cluster?: { host: string; port: number }[];
+  semanticIndex?: SemanticIndexMode;
   text: string;
   value?: string;
   concurrency?: number;
@@ -20,11 +27,25 @@ interface WorkerTask {
 }
 
 const task = JSON.parse(process.argv[2] ?? '{}') as WorkerTask;
-const client = new Redis(task.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+const started = performance.now();
+const client = task.cluster
+  ? new Cluster(task.cluster, {
+      enableOfflineQueue: false,
+      redisOptions: { maxRetriesPerRequest: 1 },
+    })
+  : new Redis(task.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
 client.on('error', () => {});
-await new Promise<void>((resolve) => client.once('ready', () => resolve()));
-const store = new RedisStore({ client, prefix: task.prefix });
-await store.whenSynced();
+if (task.mode !== 'lookup') {
+  await new Promise<void>((resolve) => client.once('ready', () => resolve()));
+}
+const store = new RedisStore({
+  client,
+  prefix: task.prefix,
+  // A busy CI machine: the first connection (a Cluster's above all) may take a while.
+  connectWaitMs: 10_000,
+  ...(task.semanticIndex ? { semanticIndex: task.semanticIndex } : {}),
+});
+if (task.mode !== 'lookup') await store.whenSynced();
 const cache = createSemanticCache({
   store,
   storeTimeoutMs: 2000,
@@ -40,7 +61,19 @@ if (task.startKey) {
   while ((await client.exists(task.startKey)) === 0) await new Promise((r) => setTimeout(r, 5));
 }
 
-if (task.mode === 'store') {
+if (task.mode === 'lookup') {
+  // A cold start: the first call waits only for the connection (connectWaitMs).
+  const found = await cache.lookup(request);
+  const ms = performance.now() - started;
+  process.stdout.write(
+    `RESULT ${JSON.stringify({
+      kind: found.kind,
+      value: found.kind === 'miss' ? null : found.value,
+      ms,
+      stats: store.indexStats(),
+    })}\n`,
+  );
+} else if (task.mode === 'store') {
   await cache.store(request, { value: task.value ?? task.text, finishReason: 'stop' });
 } else if (task.mode === 'hang') {
   void cache.getOrCompute(request, () => {
