@@ -211,9 +211,12 @@ export function updateBenchmarksMarkdown(document: string, run: BenchRun): strin
   const note = `Section${numbers.length > 1 ? 's' : ''} ${numbers.join(', ')} re-run on ${run.startedAt.replace('T', ' ').replace(/\.\d+Z$/, ' UTC')} at commit ${machine.commit} with \`${run.command}\` (${(run.durationSeconds / 60).toFixed(1)} min; ${machine.cpu}, ${machine.cores} cores, load average at start ${machine.loadAverage.toFixed(2)}); the other sections are from the run above.`;
   // Earlier re-run notes stay for the sections this run did not touch.
   const rerun = /(?<=\n)Sections? ([^\n]*?) re-run on [^\n]*\n\n/g;
-  const earlier = [...updated.matchAll(rerun)]
-    .filter((match) => !(match[1] ?? '').split(/, | and /).some((n) => numbers.includes(n)))
-    .map((match) => match[0].trim());
+  const earlier = [...updated.matchAll(rerun)].flatMap((match) => {
+    const kept = (match[1] ?? '').split(/, | and /).filter((n) => !numbers.includes(n));
+    if (kept.length === 0) return [];
+    const rest = match[0].trim().replace(/^Sections? [^\n]*? re-run on /, '');
+    return [`Section${kept.length > 1 ? 's' : ''} ${kept.join(', ')} re-run on ${rest}`];
+  });
   return updated
     .replace(rerun, '')
     .replace(/\n## Targets: /, `\n${[...earlier, note].join('\n\n')}\n\n## Targets: `);
