@@ -126,32 +126,9 @@ export class VectorSetIndex {
     const count = limit + headroom;
     const now = this.#now();
     const client = this.#client;
-    const reply = await this.#gate.run('vector search', () =>
-      client.call(
-        'VSIM',
-        key,
-        'FP32',
-        blob,
-        'COUNT',
-        count,
-        'WITHSCORES',
-        'WITHATTRIBS',
-        'EPSILON',
-        epsilon,
-      ),
-    );
-    let found = parseSimilar(reply);
-    const stale = found
-      .filter((item) => item.expiresAt <= now - this.#clockSkewMs)
-      .map((item) => item.id);
-    if (stale.length > 0) {
-      this.remove(key, stale).catch((error: unknown) =>
-        this.#onError('removing expired vectors', error),
-      );
-    }
-    if (found.some((item) => item.expiresAt <= now)) {
-      if (found.length >= count) {
-        const filtered = await this.#gate.run('vector search', () =>
+    const similar = async (...filter: string[]) =>
+      parseSimilar(
+        await this.#gate.run('vector search', () =>
           client.call(
             'VSIM',
             key,
@@ -163,11 +140,22 @@ export class VectorSetIndex {
             'WITHATTRIBS',
             'EPSILON',
             epsilon,
-            'FILTER',
-            `.exp > ${now}`,
+            ...filter,
           ),
-        );
-        found = parseSimilar(filtered);
+        ),
+      );
+    let found = await similar();
+    const stale = found
+      .filter((item) => item.expiresAt <= now - this.#clockSkewMs)
+      .map((item) => item.id);
+    if (stale.length > 0) {
+      this.remove(key, stale).catch((error: unknown) =>
+        this.#onError('removing expired vectors', error),
+      );
+    }
+    if (found.some((item) => item.expiresAt <= now)) {
+      if (found.length >= count) {
+        found = await similar('FILTER', `.exp > ${now}`);
       }
     }
     const candidates: VectorSetCandidate[] = [];
