@@ -2,11 +2,14 @@
 // script) makes its first lookup at once, without waiting for `ready` or `whenSynced()`: is it a
 // hit, how long does it take, and how much memory does the cold path cost — next to the same
 // lookups in a warm process that has the partition loaded.
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { type CacheRequest, createSemanticCache } from '@semcache/core';
+import { createSemanticCache } from '@semcache/core';
 import { RedisStore } from '@semcache/redis';
 import { bytes, count, ms, table } from '../lib/format.ts';
+import {
+  type FreshLookup,
+  freshLookup,
+  partitionedRequest as requestOf,
+} from '../lib/fresh-lookup.ts';
 import { openRedis } from '../lib/redis.ts';
 import type { SectionOptions, SectionResult, Target } from '../lib/section.ts';
 import { pool, type Summary, summarize } from '../stats.ts';
@@ -16,16 +19,6 @@ interface Layout {
   name: string;
   entries: number;
   partitions: number;
-}
-
-interface ColdResult {
-  kind: string;
-  reason?: string;
-  lookupMs: number;
-  sinceStartMs: number;
-  rssGrowth: number;
-  replicaEntries: number;
-  errors: string[];
 }
 
 interface Row {
@@ -38,48 +31,6 @@ interface Row {
   warm: Summary;
   rssGrowth: Summary;
   errors: string[];
-}
-
-/** Entry `i` of a layout: its partition is its context (a system prompt per partition). */
-function requestOf(text: string, partition: number, partitions: number): CacheRequest {
-  return {
-    model: { provider: 'bench', id: 'gpt-4.1' },
-    messages: [
-      ...(partitions > 1
-        ? [
-            {
-              role: 'system' as const,
-              content: [{ type: 'text' as const, text: `Support bot of shop ${partition}.` }],
-            },
-          ]
-        : []),
-      { role: 'user', content: [{ type: 'text', text }] },
-    ],
-  };
-}
-
-function coldLookup(url: string, prefix: string, request: CacheRequest): Promise<ColdResult> {
-  const script = fileURLToPath(new URL('./fresh-process-worker.ts', import.meta.url));
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      [script, url, prefix, JSON.stringify(request), 'on-demand'],
-      {
-        stdio: ['ignore', 'pipe', 'inherit'],
-      },
-    );
-    let out = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-    });
-    child.once('exit', (code) => {
-      try {
-        resolve(JSON.parse(out.trim().split('\n').at(-1) ?? '') as ColdResult);
-      } catch {
-        reject(new Error(`fresh-process worker exited ${String(code)}: ${out}`));
-      }
-    });
-  });
 }
 
 export async function freshProcess(options: SectionOptions): Promise<SectionResult> {
@@ -128,8 +79,11 @@ export async function freshProcess(options: SectionOptions): Promise<SectionResu
             i % layout.partitions,
             layout.partitions,
           );
-        const cold: ColdResult[] = [];
-        for (const i of picks) cold.push(await coldLookup(redis.server.url, prefix, requestFor(i)));
+        const cold: FreshLookup[] = [];
+        for (const i of picks)
+          cold.push(
+            await freshLookup(redis.server.url, prefix, requestFor(i), { replica: 'on-demand' }),
+          );
         const warmTimes: number[] = [];
         let warmHits = 0;
         for (const i of picks) if ((await warm.lookup(requestFor(i))).kind === lookup) warmHits++;

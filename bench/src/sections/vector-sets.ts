@@ -2,14 +2,13 @@
 // semantic lookup latency at several sizes and partition layouts, a fresh process's first
 // semantic lookup, insert cost and Redis bytes per entry, and lookups while writes arrive at
 // 1,000/s. The KEYS + Jaccard baseline takes part at 1,000 entries (it takes seconds beyond).
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { type CacheRequest, createSemanticCache, type SemanticCache } from '@semcache/core';
+import { createSemanticCache, type SemanticCache } from '@semcache/core';
 import { RedisStore, type SemanticIndexMode } from '@semcache/redis';
 import { findRedis8Server, startRedisServer } from '@semcache/redis/testing';
 import type { Redis } from 'ioredis';
 import { KeysJaccardCache } from '../../baselines/keys-jaccard-cache.ts';
 import { bytes, count, int, ms, table } from '../lib/format.ts';
+import { freshLookup, partitionedRequest as requestOf } from '../lib/fresh-lookup.ts';
 import { recommendedClientOptions } from '../lib/redis.ts';
 import type { SectionOptions, SectionResult, Target } from '../lib/section.ts';
 import { pool, type Summary, summarize } from '../stats.ts';
@@ -57,58 +56,15 @@ interface WriteRow {
   writeErrors: number;
 }
 
-/** Entry `i`'s request: its partition is its context (a system prompt per partition). */
-function requestOf(text: string, partition: number, partitions: number): CacheRequest {
-  return {
-    model: { provider: 'bench', id: 'gpt-4.1' },
-    messages: [
-      ...(partitions > 1
-        ? [
-            {
-              role: 'system' as const,
-              content: [{ type: 'text' as const, text: `Support bot of shop ${partition}.` }],
-            },
-          ]
-        : []),
-      { role: 'user', content: [{ type: 'text', text }] },
-    ],
-  };
-}
-
 async function usedMemory(client: Redis): Promise<number> {
   return Number(/used_memory:(\d+)/.exec(await client.info('memory'))?.[1] ?? 0);
 }
 
-function coldLookup(
-  url: string,
-  prefix: string,
-  request: CacheRequest,
-  mode: Mode,
-): Promise<{
-  kind: string;
-  value: unknown;
-  lookupMs: number;
-  rssGrowth: number;
-  errors: string[];
-}> {
-  const script = fileURLToPath(new URL('./vector-sets-worker.ts', import.meta.url));
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [script, url, prefix, JSON.stringify(request), mode], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let out = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-    });
-    child.once('exit', (code) => {
-      try {
-        resolve(JSON.parse(out.trim().split('\n').at(-1) ?? ''));
-      } catch {
-        reject(new Error(`vector-sets worker exited ${String(code)}: ${out}`));
-      }
-    });
-  });
-}
+/** The fresh-process worker's store options for one index (every entry of a partition kept). */
+const fresh = (mode: SemanticIndexMode) => ({
+  semanticIndex: mode,
+  maxPartitionEntries: 2_000_000,
+});
 
 export async function vectorSets(options: SectionOptions): Promise<SectionResult> {
   const binary = findRedis8Server();
@@ -280,7 +236,12 @@ export async function vectorSets(options: SectionOptions): Promise<SectionResult
           const results = [];
           for (let trial = 0; trial < coldTrials; trial++) {
             results.push(
-              await coldLookup(server.url, `empty-${mode}:`, requestOf('nothing here', 0, 1), mode),
+              await freshLookup(
+                server.url,
+                `empty-${mode}:`,
+                requestOf('nothing here', 0, 1),
+                fresh(mode),
+              ),
             );
           }
           cold.push({
@@ -305,7 +266,7 @@ export async function vectorSets(options: SectionOptions): Promise<SectionResult
               partitionOf(i),
               layout.partitions,
             );
-            results.push(await coldLookup(server.url, prefix, request, mode));
+            results.push(await freshLookup(server.url, prefix, request, fresh(mode)));
           }
           cold.push({
             mode,
